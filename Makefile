@@ -1,0 +1,54 @@
+# Every target installs what it needs itself, so a fresh checkout only needs `make demo` or `make test`.
+PYTHON ?= python3
+# Django 6 needs Python 3.12+: take the first one found (pyenv installs count).
+PYTHON_DJANGO6 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12 $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.12 python3.13 2>/dev/null))
+VENV := .venv
+VENV_DJANGO6 := .venv-django6
+PY := $(VENV)/bin/python
+
+.PHONY: demo test test-fast test-django6 lint format bench bench-quick clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[django,test,dev]' 'Django>=5.2,<6'
+	touch $@
+
+$(VENV_DJANGO6)/.installed: pyproject.toml
+	@test -n "$(PYTHON_DJANGO6)" || { echo "Django 6 needs Python 3.12+; none found (set PYTHON_DJANGO6)" >&2; exit 1; }
+	$(PYTHON_DJANGO6) -m venv $(VENV_DJANGO6)
+	$(VENV_DJANGO6)/bin/pip install --quiet --upgrade pip
+	$(VENV_DJANGO6)/bin/pip install --quiet -e '.[django,test]' 'Django>=6,<7'
+	touch $@
+
+## The main job: emulators + example app registry + controller, with drift found and fixed.
+demo: $(VENV)/.installed
+	$(PY) -m examples.demo
+
+## Everything: lint, the whole suite on Django 5.2, the Django tests again on Django 6.
+test: lint test-fast test-django6
+
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest
+
+test-django6: $(VENV_DJANGO6)/.installed
+	$(VENV_DJANGO6)/bin/python -m pytest -m django_tests
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(VENV)/.installed
+	$(PY) -m benchmarks
+
+bench-quick: $(VENV)/.installed
+	$(PY) -m benchmarks --quick
+
+clean:
+	rm -rf $(VENV) $(VENV_DJANGO6) *.egg-info .pytest_cache .ruff_cache .mypy_cache

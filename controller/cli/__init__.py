@@ -1,0 +1,1 @@
+"""Command-line entry points: `gcp-tasks-controller run | reconcile | plan`."""

@@ -1,0 +1,1 @@
+"""The only code that talks to Google Cloud: Cloud Scheduler and Pub/Sub adapters."""

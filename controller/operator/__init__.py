@@ -1,0 +1,1 @@
+"""kopf handlers: thin; they parse, call the reconcile engine and write status once."""

@@ -1,0 +1,1 @@
+"""The desired state: model, parsing and validation of registries. Purely data, no I/O."""

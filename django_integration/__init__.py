@@ -1,0 +1,1 @@
+"""Django app: push-task API compatible with django-gcp, authenticated endpoints, registry export."""
