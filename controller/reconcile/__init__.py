@@ -1,1 +1,1 @@
-"""Planning: `plan(desired, observed) -> Plan`. Purely data-manipulative: no I/O, no clock, no logs."""
+"""Planning: `plan(desired, observed) -> Plan`. Purely data-manipulative: no I/O, clock or logs."""

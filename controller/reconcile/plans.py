@@ -1,7 +1,10 @@
 """The output of planning: what to do to each resource, and why.
 
 Purely data. `Drift.field` is the update-mask path in Google's API (`schedule`,
-`http_target.uri`, `push_config.push_endpoint`, ...) so adapters can write masks directly.
+`http_target.uri`, `push_config`, ...) so adapters can write masks directly; the only
+exceptions are `paused` (on PAUSE/RESUME actions) and the immutable `topic` (on RECREATE*).
+Actions are ordered by (kind, name); for one resource an UPDATE or CREATE comes before the
+PAUSE/RESUME that follows it (a job desired paused is created, then paused).
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ import enum
 from controller.registry import model
 
 
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     SCHEDULER_JOB = "scheduler_job"
     SUBSCRIPTION = "subscription"
 
 
-class Verb(str, enum.Enum):
+class Verb(enum.StrEnum):
     CREATE = "create"
     UPDATE = "update"  # only the fields in `drift`
     PAUSE = "pause"
@@ -27,9 +30,13 @@ class Verb(str, enum.Enum):
     RECREATE_NEEDED = "recreate_needed"  # an immutable field differs; recreation not allowed
     UNCHANGED = "unchanged"
     ORPHAN_KEPT = "orphan_kept"  # owned but no longer desired, kept by the orphan policy
+    CONFLICT = "conflict"  # desired, but the name is taken by a resource we do not own, or
+    # claimed by two sources: never written, `reason` says why
 
 
-WRITE_VERBS = frozenset({Verb.CREATE, Verb.UPDATE, Verb.PAUSE, Verb.RESUME, Verb.DELETE, Verb.RECREATE})
+WRITE_VERBS = frozenset(
+    {Verb.CREATE, Verb.UPDATE, Verb.PAUSE, Verb.RESUME, Verb.DELETE, Verb.RECREATE}
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +58,7 @@ class Action:
     actual: Resource | None = None
     drift: tuple[Drift, ...] = ()
     reason: str = ""
+    owner: str = ""  # the owner whose marker a write must carry (and which owns what it deletes)
 
     @property
     def is_write(self) -> bool:

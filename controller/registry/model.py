@@ -100,6 +100,23 @@ class Registry:
     delimiter: str = "--"
     scheduler_jobs: tuple[SchedulerJob, ...] = ()
     subscriptions: tuple[Subscription, ...] = ()
+    name: str = ""  # metadata.name of the document
+    generated_by: str = ""  # metadata.generatedBy: the producer, e.g. "django_integration 0.1.0"
+    annotations: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scheduler_jobs", tuple(self.scheduler_jobs))
+        object.__setattr__(self, "subscriptions", tuple(self.subscriptions))
+        object.__setattr__(self, "annotations", _frozen(self.annotations))
+
+    @property
+    def prefix(self) -> str:
+        """Every resource this registry owns has a name starting with this (the ownership affix)."""
+        return f"{self.affix}{self.delimiter}"
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.scheduler_jobs and not self.subscriptions
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,239 @@
+"""Field-by-field comparison of a desired resource with the observed one, without false drift.
+
+Both sides are normalised the way Google reads them before comparing, so a value Google fills
+in or reports differently never looks like drift:
+
+- durations are compared to the nanosecond (Google keeps seconds + nanos);
+- an unset attempt deadline (0) is Google's default 180s; an unset ack deadline (0) is 10s,
+  message retention 0 is 7 days, max delivery attempts 0 is 5;
+- an empty time zone is UTC; an empty or unspecified HTTP method is POST; methods are upper-cased;
+  a cron schedule's whitespace is collapsed;
+- header names are case-insensitive; Cloud Scheduler adds `User-Agent: Google-Cloud-Scheduler`
+  and `Content-Type: application/octet-stream` to jobs, so those two (with exactly those values)
+  are ignored on the observed side when the desired side does not set that header;
+- an empty OIDC audience means the target URI (Google's default): two empty audiences are equal,
+  otherwise each side's effective audience is compared;
+- labels: only the keys the desired side declares are compared (the ownership labels are the
+  adapters' business, and labels added by other tools are left alone);
+- `create_topic` is desired-only and never compared; `paused` is reported on its own.
+
+Drift values are JSON-ready (str, int, float, bool, None, dicts of those) for structured logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from controller.reconcile import plans
+from controller.registry import model
+
+# Fields Pub/Sub cannot change on an existing subscription: a difference needs a recreate.
+IMMUTABLE_SUBSCRIPTION_FIELDS = frozenset({"topic", "filter", "enable_message_ordering"})
+OWNERSHIP_LABELS = frozenset({"managed-by", "gcptasks-owner"})
+_GOOGLE_ADDED_HEADERS = {
+    "user-agent": "Google-Cloud-Scheduler",
+    "content-type": "application/octet-stream",
+}
+
+
+def _nanos(seconds: float) -> int:
+    return round(seconds * 1_000_000_000)
+
+
+def _or_default(value: float, default: float) -> float:
+    return value if value else default
+
+
+def _method(method: str) -> str:
+    method = method.upper()
+    return "POST" if method in ("", "HTTP_METHOD_UNSPECIFIED") else method
+
+
+def _headers(headers: Mapping[str, str], desired: Mapping[str, str]) -> dict[str, str]:
+    declared = {name.lower() for name in desired}
+    return {
+        name: value
+        for name, value in headers.items()
+        if name.lower() in declared or _GOOGLE_ADDED_HEADERS.get(name.lower()) != value
+    }
+
+
+def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def _oidc(token: model.OidcToken | None) -> dict[str, str] | None:
+    if token is None:
+        return None
+    return {"service_account_email": token.service_account_email, "audience": token.audience}
+
+
+def _same_oidc(
+    desired: model.OidcToken | None,
+    desired_uri: str,
+    actual: model.OidcToken | None,
+    actual_uri: str,
+) -> bool:
+    if desired is None or actual is None:
+        return desired is actual
+    if desired.service_account_email != actual.service_account_email:
+        return False
+    if not desired.audience and not actual.audience:
+        return True
+    return (desired.audience or desired_uri) == (actual.audience or actual_uri)
+
+
+def _retry_config(retry: model.SchedulerRetry) -> dict[str, Any]:
+    return {
+        "retry_count": retry.retry_count,
+        "max_retry_duration": retry.max_retry_duration,
+        "min_backoff_duration": retry.min_backoff_duration,
+        "max_backoff_duration": retry.max_backoff_duration,
+        "max_doublings": retry.max_doublings,
+    }
+
+
+def _same_retry_config(a: model.SchedulerRetry, b: model.SchedulerRetry) -> bool:
+    return (a.retry_count, a.max_doublings) == (b.retry_count, b.max_doublings) and all(
+        _nanos(x) == _nanos(y)
+        for x, y in (
+            (a.max_retry_duration, b.max_retry_duration),
+            (a.min_backoff_duration, b.min_backoff_duration),
+            (a.max_backoff_duration, b.max_backoff_duration),
+        )
+    )
+
+
+def compare_jobs(
+    desired: model.SchedulerJob, actual: model.SchedulerJob
+) -> tuple[plans.Drift, ...]:
+    """The drift of every updatable job field, in update-mask order; `paused` is not included."""
+    drift: list[plans.Drift] = []
+
+    def differs(field: str, want: object, have: object, same: bool | None = None) -> None:
+        if not (want == have if same is None else same):
+            drift.append(plans.Drift(field, want, have))
+
+    differs(
+        "schedule",
+        desired.schedule,
+        actual.schedule,
+        desired.schedule.split() == actual.schedule.split(),
+    )
+    differs("time_zone", desired.time_zone or "UTC", actual.time_zone or "UTC")
+    differs("description", desired.description, actual.description)
+    differs("http_target.uri", desired.uri, actual.uri)
+    differs("http_target.http_method", _method(desired.http_method), _method(actual.http_method))
+    differs("http_target.body", desired.body, actual.body)
+    want_headers = dict(desired.headers)
+    have_headers = _headers(actual.headers, desired.headers)
+    differs(
+        "http_target.headers",
+        want_headers,
+        have_headers,
+        _lowered(want_headers) == _lowered(have_headers),
+    )
+    differs(
+        "http_target.oidc_token",
+        _oidc(desired.oidc_token),
+        _oidc(actual.oidc_token),
+        _same_oidc(desired.oidc_token, desired.uri, actual.oidc_token, actual.uri),
+    )
+    differs(
+        "retry_config",
+        _retry_config(desired.retry),
+        _retry_config(actual.retry),
+        _same_retry_config(desired.retry, actual.retry),
+    )
+    want_deadline, have_deadline = (
+        desired.attempt_deadline,
+        _or_default(actual.attempt_deadline, 180.0),
+    )
+    differs(
+        "attempt_deadline",
+        want_deadline,
+        have_deadline,
+        _nanos(want_deadline) == _nanos(have_deadline),
+    )
+    return tuple(drift)
+
+
+def compare_paused(desired: model.SchedulerJob, actual: model.SchedulerJob) -> plans.Drift | None:
+    """The drift of the paused state, which Cloud Scheduler changes by Pause/Resume, not Update."""
+    if desired.paused == actual.paused:
+        return None
+    return plans.Drift("paused", desired.paused, actual.paused)
+
+
+def _push_config(sub: model.Subscription) -> dict[str, Any]:
+    return {"push_endpoint": sub.push_endpoint, "oidc_token": _oidc(sub.oidc_token)}
+
+
+def _dead_letter_policy(sub: model.Subscription) -> dict[str, Any] | None:
+    if not sub.dead_letter_topic:
+        return None
+    return {
+        "dead_letter_topic": sub.dead_letter_topic,
+        "max_delivery_attempts": sub.max_delivery_attempts or 5,
+    }
+
+
+def _retry_policy(retry: model.PushRetry | None) -> dict[str, float] | None:
+    if retry is None:
+        return None
+    return {"minimum_backoff": retry.minimum_backoff, "maximum_backoff": retry.maximum_backoff}
+
+
+def _same_retry_policy(a: model.PushRetry | None, b: model.PushRetry | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return _nanos(a.minimum_backoff) == _nanos(b.minimum_backoff) and _nanos(
+        a.maximum_backoff
+    ) == _nanos(b.maximum_backoff)
+
+
+def compare_subscriptions(
+    desired: model.Subscription, actual: model.Subscription
+) -> tuple[plans.Drift, ...]:
+    """The drift of every subscription field, the immutable ones included."""
+    drift: list[plans.Drift] = []
+
+    def differs(field: str, want: object, have: object, same: bool | None = None) -> None:
+        if not (want == have if same is None else same):
+            drift.append(plans.Drift(field, want, have))
+
+    differs("topic", desired.topic, actual.topic)
+    differs(
+        "push_config",
+        _push_config(desired),
+        _push_config(actual),
+        desired.push_endpoint == actual.push_endpoint
+        and _same_oidc(
+            desired.oidc_token, desired.push_endpoint, actual.oidc_token, actual.push_endpoint
+        ),
+    )
+    differs("ack_deadline_seconds", desired.ack_deadline_seconds, actual.ack_deadline_seconds or 10)
+    differs("dead_letter_policy", _dead_letter_policy(desired), _dead_letter_policy(actual))
+    differs(
+        "retry_policy",
+        _retry_policy(desired.retry),
+        _retry_policy(actual.retry),
+        _same_retry_policy(desired.retry, actual.retry),
+    )
+    want_retention = desired.message_retention_duration
+    have_retention = _or_default(actual.message_retention_duration, 604800.0)
+    differs(
+        "message_retention_duration",
+        want_retention,
+        have_retention,
+        _nanos(want_retention) == _nanos(have_retention),
+    )
+    want_labels = {k: v for k, v in desired.labels.items() if k not in OWNERSHIP_LABELS}
+    have_labels = {k: actual.labels[k] for k in want_labels if k in actual.labels}
+    differs("labels", want_labels, have_labels)
+    differs("filter", desired.filter, actual.filter)
+    differs(
+        "enable_message_ordering", desired.enable_message_ordering, actual.enable_message_ordering
+    )
+    return tuple(drift)

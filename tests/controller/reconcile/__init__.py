@@ -1,0 +1,1 @@
+"""Tests of controller.reconcile (pure: tables of desired/observed -> plan)."""

@@ -1,0 +1,28 @@
+"""Planning policies: safe defaults, and a ratio that must be a fraction."""
+
+from __future__ import annotations
+
+import pytest
+
+from controller.reconcile import policies
+
+
+def test_defaults_are_the_safe_ones() -> None:
+    policy = policies.Policy()
+    assert policy.orphans is policies.OrphanPolicy.DELETE
+    assert (policy.max_deletion_ratio, policy.allow_mass_deletion, policy.allow_recreate) == (
+        0.5,
+        False,
+        False,
+    )
+
+
+@pytest.mark.parametrize("value", ["delete", "pause", "keep"])
+def test_orphan_policy_from_text(value: str) -> None:
+    assert policies.OrphanPolicy(value).value == value
+
+
+@pytest.mark.parametrize("ratio", [-0.1, 1.5])
+def test_ratio_must_be_a_fraction(ratio: float) -> None:
+    with pytest.raises(ValueError, match=r"max_deletion_ratio must be within 0\.\.1"):
+        policies.Policy(max_deletion_ratio=ratio)
