@@ -29,11 +29,12 @@ def configure(*, json: bool | None = None, level: str | int = "INFO") -> None:
         if json
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
+    # Refill the configured list in place: loggers cached on first use hold a reference to it, so
+    # a second configure() (or structlog.testing.capture_logs()) still reaches them.
+    processors = structlog.get_config()["processors"]
+    processors[:] = [*_SHARED_PROCESSORS, structlog.stdlib.ProcessorFormatter.wrap_for_formatter]
     structlog.configure(
-        processors=[
-            *_SHARED_PROCESSORS,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
+        processors=processors,
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

@@ -1,0 +1,143 @@
+"""Every Google API call goes through a `Calls`: counted, rate-limited (writes), retried when the
+error is retryable (capped exponential backoff with full jitter) and translated into our errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import structlog
+
+from controller.gcp import errors
+
+T = TypeVar("T")
+
+log = structlog.get_logger()
+
+# Our retries are the only ones: Google's per-method defaults would retry invisibly and uncounted.
+NO_RETRY = None
+TIMEOUT_SECONDS = 30.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Backoff:
+    """Capped exponential backoff with full jitter (AWS architecture blog's "full jitter")."""
+
+    attempts: int = 5
+    base: float = 0.2
+    cap: float = 10.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0.0, min(self.cap, self.base * 2**attempt))
+
+
+DEFAULT_BACKOFF = Backoff()
+
+
+class TokenBucket:
+    """Allows `rate` acquisitions per second on average, with bursts of up to `burst`."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.burst = max(1.0, burst if burst is not None else rate)
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = self.burst
+        self._updated = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Take one token, sleeping until one is available; returns the time slept."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            self._tokens -= 1.0
+            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+
+@dataclasses.dataclass
+class Counts:
+    """What one pass cost: API requests sent (reads, writes, retries included) and failures."""
+
+    reads: int = 0
+    writes: int = 0
+    retries: int = 0
+    errors: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.reads + self.writes
+
+
+class Calls:
+    """Runs API calls for one pass and counts them; share the `limiter` across passes."""
+
+    def __init__(
+        self,
+        *,
+        limiter: TokenBucket | None = None,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.counts = Counts()
+        self._limiter = limiter
+        self._backoff = backoff
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+
+    def read(self, operation: str, resource: str, function: Callable[[], T]) -> T:
+        return self._call(operation, resource, function, write=False)
+
+    def write(self, operation: str, resource: str, function: Callable[[], T]) -> T:
+        return self._call(operation, resource, function, write=True)
+
+    def _call(self, operation: str, resource: str, function: Callable[[], T], *, write: bool) -> T:
+        attempt = 0
+        while True:
+            if write and self._limiter is not None:
+                self._limiter.acquire()
+            with self._lock:
+                if write:
+                    self.counts.writes += 1
+                else:
+                    self.counts.reads += 1
+            try:
+                return function()
+            except Exception as error:  # translated below, then re-raised as ours
+                ours = errors.classify(error, operation=operation, resource=resource)
+                with self._lock:
+                    self.counts.errors[ours.code] = self.counts.errors.get(ours.code, 0) + 1
+                attempt += 1
+                if not ours.retryable or attempt >= self._backoff.attempts:
+                    raise ours from error
+                delay = self._backoff.delay(attempt, self._rng)
+                with self._lock:
+                    self.counts.retries += 1
+                log.warning(
+                    "api_retry",
+                    operation=operation,
+                    resource=resource,
+                    code=ours.code,
+                    attempt=attempt,
+                    delay_s=round(delay, 3),
+                )
+                self._sleep(delay)

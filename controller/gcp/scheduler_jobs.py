@@ -1,0 +1,213 @@
+"""Cloud Scheduler adapter: list one location's jobs as `ObservedJob`s and write plan actions.
+
+Ownership lives in the job description: we append ` [gcptasks.dev/owner=<owner>]` on every write
+and strip it when reading, so the pure core only ever sees `ObservedJob.owner`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Sequence
+
+from google.cloud import scheduler_v1
+from google.protobuf import field_mask_pb2
+
+from controller.gcp import calling
+from controller.registry import model
+
+_MARKER = re.compile(r"\s?\[gcptasks\.dev/owner=([^\]\s]+)\]$")
+# Cloud Scheduler's largest page: fewer round trips for big locations.
+PAGE_SIZE = 500
+
+
+def describe(description: str, owner: str) -> str:
+    """The description as stored in the cloud: the user's text plus our ownership marker."""
+    marker = f"[gcptasks.dev/owner={owner}]"
+    return f"{description} {marker}" if description else marker
+
+
+def parse_description(stored: str) -> tuple[str, str | None]:
+    """Split a stored description into the user's text and the owner (None: not ours)."""
+    found = _MARKER.search(stored)
+    if found is None:
+        return stored, None
+    return stored[: found.start()], found.group(1)
+
+
+def to_proto(job: model.SchedulerJob, owner: str, parent: str) -> scheduler_v1.Job:
+    """The Google message for a desired job, marker included; `parent` is the location path."""
+    http_target = scheduler_v1.HttpTarget(
+        uri=job.uri,
+        http_method=scheduler_v1.HttpMethod[job.http_method.upper()],
+        headers=dict(job.headers),
+        body=job.body.encode(),
+    )
+    if job.oidc_token is not None:
+        http_target.oidc_token = scheduler_v1.OidcToken(
+            service_account_email=job.oidc_token.service_account_email,
+            audience=job.oidc_token.audience,
+        )
+    retry = job.retry
+    return scheduler_v1.Job(
+        name=f"{parent}/jobs/{job.name}",
+        description=describe(job.description, owner),
+        schedule=job.schedule,
+        time_zone=job.time_zone,
+        http_target=http_target,
+        retry_config=scheduler_v1.RetryConfig(
+            retry_count=retry.retry_count,
+            max_retry_duration=_duration(retry.max_retry_duration),
+            min_backoff_duration=_duration(retry.min_backoff_duration),
+            max_backoff_duration=_duration(retry.max_backoff_duration),
+            max_doublings=retry.max_doublings,
+        ),
+        attempt_deadline=_duration(job.attempt_deadline),
+    )
+
+
+def from_proto(job: scheduler_v1.Job) -> model.ObservedJob:
+    """Our view of a listed job, as stored; fields Google left unset read as Google's defaults."""
+    description, owner = parse_description(job.description)
+    target = job.http_target
+    oidc = None
+    if target.oidc_token.service_account_email:
+        oidc = model.OidcToken(
+            service_account_email=target.oidc_token.service_account_email,
+            audience=target.oidc_token.audience,
+        )
+    retry = model.SchedulerRetry()
+    if "retry_config" in job:
+        config = job.retry_config
+        retry = model.SchedulerRetry(
+            retry_count=config.retry_count,
+            max_retry_duration=_seconds(config.max_retry_duration, 0.0),
+            min_backoff_duration=_seconds(config.min_backoff_duration, 5.0),
+            max_backoff_duration=_seconds(config.max_backoff_duration, 3600.0),
+            max_doublings=config.max_doublings,
+        )
+    method = scheduler_v1.HttpMethod(target.http_method)
+    observed = model.SchedulerJob(
+        name=job.name.rsplit("/jobs/", 1)[-1],
+        schedule=job.schedule,
+        uri=target.uri,
+        time_zone=job.time_zone or "UTC",
+        description=description,
+        paused=job.state == scheduler_v1.Job.State.PAUSED,
+        http_method="POST"
+        if method == scheduler_v1.HttpMethod.HTTP_METHOD_UNSPECIFIED
+        else method.name,
+        body=target.body.decode(errors="replace"),
+        headers=dict(target.headers),  # as stored; diffs ignore the headers Google adds
+        oidc_token=oidc,
+        retry=retry,
+        attempt_deadline=_seconds(job.attempt_deadline, 180.0)
+        if "attempt_deadline" in job
+        else 180.0,
+    )
+    return model.ObservedJob(job=observed, owner=owner)
+
+
+class SchedulerJobs:
+    """The jobs of one (project, location), through one pass's `Calls`."""
+
+    def __init__(
+        self,
+        client: scheduler_v1.CloudSchedulerClient,
+        calls: calling.Calls,
+        project: str,
+        location: str,
+        *,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self._client = client
+        self._calls = calls
+        self.parent = f"projects/{project}/locations/{location}"
+        self._page_size = page_size
+
+    def path(self, name: str) -> str:
+        return f"{self.parent}/jobs/{name}"
+
+    def list(self) -> list[model.ObservedJob]:
+        """Every job of the location (ours or not), one request per page."""
+        observed: list[model.ObservedJob] = []
+        token = ""
+        while True:
+            request = scheduler_v1.ListJobsRequest(
+                parent=self.parent, page_size=self._page_size, page_token=token
+            )
+            page = self._calls.read(
+                "ListJobs",
+                self.parent,
+                lambda request=request: self._client.list_jobs(
+                    request=request, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
+                ),
+            )
+            observed.extend(from_proto(job) for job in page.jobs)
+            token = page.next_page_token
+            if not token:
+                return observed
+
+    def create(self, job: model.SchedulerJob, owner: str) -> None:
+        """Create the job (enabled, as Google always does: the plan pauses it next if desired)."""
+        proto = to_proto(job, owner, self.parent)
+        self._calls.write(
+            "CreateJob",
+            proto.name,
+            lambda: self._client.create_job(
+                parent=self.parent,
+                job=proto,
+                retry=calling.NO_RETRY,
+                timeout=calling.TIMEOUT_SECONDS,
+            ),
+        )
+
+    def update(self, job: model.SchedulerJob, owner: str, fields: Sequence[str]) -> None:
+        """One UpdateJob whose mask names only `fields` (update-mask paths)."""
+        proto = to_proto(job, owner, self.parent)
+        mask = field_mask_pb2.FieldMask(paths=sorted(set(fields)))
+        self._calls.write(
+            "UpdateJob",
+            proto.name,
+            lambda: self._client.update_job(
+                job=proto, update_mask=mask, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
+            ),
+        )
+
+    def pause(self, name: str) -> None:
+        path = self.path(name)
+        self._calls.write(
+            "PauseJob",
+            path,
+            lambda: self._client.pause_job(
+                name=path, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
+            ),
+        )
+
+    def resume(self, name: str) -> None:
+        path = self.path(name)
+        self._calls.write(
+            "ResumeJob",
+            path,
+            lambda: self._client.resume_job(
+                name=path, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
+            ),
+        )
+
+    def delete(self, name: str) -> None:
+        path = self.path(name)
+        self._calls.write(
+            "DeleteJob",
+            path,
+            lambda: self._client.delete_job(
+                name=path, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
+            ),
+        )
+
+
+def _duration(seconds: float) -> datetime.timedelta:
+    return datetime.timedelta(seconds=seconds)
+
+
+def _seconds(value: datetime.timedelta | None, default: float) -> float:
+    return value.total_seconds() if value is not None else default

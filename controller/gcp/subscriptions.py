@@ -1,0 +1,246 @@
+"""Pub/Sub adapter: list one project's subscriptions as `ObservedSubscription`s and write actions.
+
+Ownership lives in two labels (`managed-by: gcp-tasks-controller`, `gcptasks-owner: <owner>`),
+added on every write and hidden from the pure core, which only sees `ObservedSubscription.owner`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from collections.abc import Sequence
+
+from google.cloud import pubsub_v1
+from google.protobuf import field_mask_pb2
+from google.pubsub_v1 import types
+
+from controller.gcp import calling, errors
+from controller.registry import model
+
+MANAGED_BY_LABEL = "managed-by"
+MANAGED_BY_VALUE = "gcp-tasks-controller"
+OWNER_LABEL = "gcptasks-owner"
+PAGE_SIZE = 1000
+
+
+def topic_path(project: str, topic: str) -> str:
+    return topic if topic.startswith("projects/") else f"projects/{project}/topics/{topic}"
+
+
+def _topic_id(project: str, path: str) -> str:
+    prefix = f"projects/{project}/topics/"
+    return path.removeprefix(prefix) if path.startswith(prefix) else path
+
+
+def to_proto(subscription: model.Subscription, owner: str, project: str) -> types.Subscription:
+    """The Google message for a desired subscription, ownership labels included."""
+    push_config = types.PushConfig(push_endpoint=subscription.push_endpoint)
+    if subscription.oidc_token is not None:
+        push_config.oidc_token = types.PushConfig.OidcToken(
+            service_account_email=subscription.oidc_token.service_account_email,
+            audience=subscription.oidc_token.audience,
+        )
+    proto = types.Subscription(
+        name=f"projects/{project}/subscriptions/{subscription.name}",
+        topic=topic_path(project, subscription.topic),
+        push_config=push_config,
+        ack_deadline_seconds=subscription.ack_deadline_seconds,
+        enable_message_ordering=subscription.enable_message_ordering,
+        filter=subscription.filter,
+        message_retention_duration=datetime.timedelta(
+            seconds=subscription.message_retention_duration
+        ),
+        labels={
+            **subscription.labels,
+            MANAGED_BY_LABEL: MANAGED_BY_VALUE,
+            OWNER_LABEL: owner,
+        },
+    )
+    if subscription.dead_letter_topic:
+        proto.dead_letter_policy = types.DeadLetterPolicy(
+            dead_letter_topic=topic_path(project, subscription.dead_letter_topic),
+            max_delivery_attempts=subscription.max_delivery_attempts,
+        )
+    if subscription.retry is not None:
+        proto.retry_policy = types.RetryPolicy(
+            minimum_backoff=datetime.timedelta(seconds=subscription.retry.minimum_backoff),
+            maximum_backoff=datetime.timedelta(seconds=subscription.retry.maximum_backoff),
+        )
+    return proto
+
+
+def from_proto(proto: types.Subscription, project: str) -> model.ObservedSubscription:
+    """Our view of a listed subscription; ownership labels become `owner`, not labels."""
+    labels = dict(proto.labels)
+    owner = None
+    if labels.pop(MANAGED_BY_LABEL, None) == MANAGED_BY_VALUE:
+        owner = labels.pop(OWNER_LABEL, None) or None
+    push = proto.push_config
+    oidc = None
+    if push.oidc_token.service_account_email:
+        oidc = model.OidcToken(
+            service_account_email=push.oidc_token.service_account_email,
+            audience=push.oidc_token.audience,
+        )
+    dead_letter = proto.dead_letter_policy if "dead_letter_policy" in proto else None
+    retry = None
+    if "retry_policy" in proto:
+        retry = model.PushRetry(
+            minimum_backoff=_seconds(proto.retry_policy.minimum_backoff, 10.0),
+            maximum_backoff=_seconds(proto.retry_policy.maximum_backoff, 600.0),
+        )
+    subscription = model.Subscription(
+        name=proto.name.rsplit("/subscriptions/", 1)[-1],
+        topic=_topic_id(project, proto.topic),
+        push_endpoint=push.push_endpoint,
+        oidc_token=oidc,
+        ack_deadline_seconds=proto.ack_deadline_seconds,
+        enable_message_ordering=proto.enable_message_ordering,
+        filter=proto.filter,
+        dead_letter_topic=_topic_id(project, dead_letter.dead_letter_topic) if dead_letter else "",
+        max_delivery_attempts=(dead_letter.max_delivery_attempts or 5) if dead_letter else 5,
+        retry=retry,
+        message_retention_duration=_seconds(proto.message_retention_duration, 604800.0),
+        labels=labels,
+    )
+    return model.ObservedSubscription(
+        subscription=subscription, owner=owner, push=bool(push.push_endpoint)
+    )
+
+
+class Subscriptions:
+    """The subscriptions of one project, through one pass's `Calls`."""
+
+    def __init__(
+        self,
+        subscriber: pubsub_v1.SubscriberClient,
+        publisher: pubsub_v1.PublisherClient,
+        calls: calling.Calls,
+        project: str,
+        *,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self._subscriber = subscriber
+        self._publisher = publisher
+        self._calls = calls
+        self.project = project
+        self._page_size = page_size
+
+    def path(self, name: str) -> str:
+        return f"projects/{self.project}/subscriptions/{name}"
+
+    def list(self) -> list[model.ObservedSubscription]:
+        """Every subscription of the project (ours, others', pull ones), one request per page."""
+        observed: list[model.ObservedSubscription] = []
+        project_path = f"projects/{self.project}"
+        token = ""
+        while True:
+            request = types.ListSubscriptionsRequest(
+                project=project_path, page_size=self._page_size, page_token=token
+            )
+            page = self._calls.read(
+                "ListSubscriptions",
+                project_path,
+                lambda request=request: self._subscriber.list_subscriptions(
+                    request=request, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
+                ),
+            )
+            observed.extend(from_proto(proto, self.project) for proto in page.subscriptions)
+            token = page.next_page_token
+            if not token:
+                return observed
+
+    def create(self, subscription: model.Subscription, owner: str) -> None:
+        """Create the subscription; a missing topic (or dead-letter topic) is created first when
+        the registry allows it, and only after Pub/Sub said it is missing (no extra reads)."""
+        proto = to_proto(subscription, owner, self.project)
+        try:
+            self._create(proto)
+        except errors.NotFound:
+            if not subscription.create_topic or not self._create_missing_topics(subscription):
+                raise
+            self._create(proto)
+
+    def update(self, subscription: model.Subscription, owner: str, fields: Sequence[str]) -> None:
+        """One UpdateSubscription whose mask names only the top-level fields that differ."""
+        proto = to_proto(subscription, owner, self.project)
+        # Pub/Sub masks name top-level fields; we always send the whole desired value of each.
+        paths = sorted({field.split(".", 1)[0] for field in fields})
+        mask = field_mask_pb2.FieldMask(paths=paths)
+        request = types.UpdateSubscriptionRequest(subscription=proto, update_mask=mask)
+
+        def send() -> object:
+            return self._calls.write(
+                "UpdateSubscription",
+                proto.name,
+                lambda: self._subscriber.update_subscription(
+                    request=request, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
+                ),
+            )
+
+        try:
+            send()
+        except errors.NotFound:
+            # A new dead-letter topic may be missing; the subscription itself may be gone too.
+            if "dead_letter_policy" not in paths or not subscription.create_topic:
+                raise
+            if not self._create_missing_topics(subscription):
+                raise
+            send()
+
+    def delete(self, name: str) -> None:
+        path = self.path(name)
+        self._calls.write(
+            "DeleteSubscription",
+            path,
+            lambda: self._subscriber.delete_subscription(
+                subscription=path, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
+            ),
+        )
+
+    def recreate(self, subscription: model.Subscription, owner: str) -> None:
+        """Immutable fields changed: delete, then create with the desired values."""
+        with contextlib.suppress(errors.NotFound):
+            self.delete(subscription.name)
+        self.create(subscription, owner)
+
+    def _create(self, proto: types.Subscription) -> None:
+        self._calls.write(
+            "CreateSubscription",
+            proto.name,
+            lambda: self._subscriber.create_subscription(
+                request=proto, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
+            ),
+        )
+
+    def _create_missing_topics(self, subscription: model.Subscription) -> bool:
+        """Create the subscription's topics that do not exist; False when none was missing."""
+        created = False
+        topics = [subscription.topic]
+        if subscription.dead_letter_topic:
+            topics.append(subscription.dead_letter_topic)
+        for topic in topics:
+            path = topic_path(self.project, topic)
+            try:
+                self._calls.read(
+                    "GetTopic",
+                    path,
+                    lambda path=path: self._publisher.get_topic(
+                        topic=path, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
+                    ),
+                )
+            except errors.NotFound:
+                with contextlib.suppress(errors.Conflict):  # created concurrently: fine
+                    self._calls.write(
+                        "CreateTopic",
+                        path,
+                        lambda path=path: self._publisher.create_topic(
+                            name=path, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
+                        ),
+                    )
+                created = True
+        return created
+
+
+def _seconds(value: datetime.timedelta | None, default: float) -> float:
+    return value.total_seconds() if value is not None else default

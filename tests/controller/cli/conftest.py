@@ -1,0 +1,67 @@
+"""CLI tests run `main()` in-process, which configures logging: put the test's logging back."""
+
+from __future__ import annotations
+
+import json
+import logging
+import pathlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import structlog
+
+from controller.registry import documents, model
+from emulators import pubsub, running, testing
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    config = structlog.get_config()
+    processors = config["processors"]
+    saved = processors.copy()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    # In place, like logs.configure(): loggers cached during the test keep this very list.
+    processors[:] = saved
+    structlog.configure(
+        processors=processors,
+        wrapper_class=config["wrapper_class"],
+        logger_factory=config["logger_factory"],
+        context_class=config["context_class"],
+        cache_logger_on_first_use=config["cache_logger_on_first_use"],
+    )
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def project() -> str:
+    return testing.unique_project("cli")
+
+
+@pytest.fixture
+def emulators(
+    cloud_scheduler_emulator: running.Service, pubsub_emulator: pubsub.PubSubEmulator
+) -> running.Service:
+    """Both emulators, environment set; returns the scheduler's (its request log is the check)."""
+    return cloud_scheduler_emulator
+
+
+WriteRegistry = Callable[..., pathlib.Path]
+
+
+@pytest.fixture
+def write_registry(tmp_path: pathlib.Path) -> WriteRegistry:
+    def write(registry: model.Registry, name: str = "registry.json") -> pathlib.Path:
+        path = tmp_path / name
+        path.write_text(documents.render(registry))
+        return path
+
+    return write
+
+
+def json_events(text: str) -> list[dict[str, Any]]:
+    """The structlog events of JSON log output (other lines skipped)."""
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]

@@ -1,0 +1,521 @@
+"""The engine against the emulators: create, converge, drift found field by field and fixed with
+masks naming only those fields, ownership respected. Writes are counted from the scheduler
+emulator's own request log (an independent record), Pub/Sub calls from our side."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+import pytest
+import structlog
+from google.cloud import pubsub_v1, scheduler_v1
+from google.protobuf import field_mask_pb2
+from google.pubsub_v1 import types as pubsub_types
+
+from controller.gcp import calling, errors, reconciling
+from controller.gcp import clients as gcp_clients
+from controller.reconcile import plans, policies
+from controller.registry import model
+from emulators import running
+
+from . import resources
+
+FAST = {"writes_per_second": 1000.0}
+
+
+def _desired(project: str) -> model.Registry:
+    return resources.registry(
+        project,
+        jobs=(
+            resources.job("cleanup"),
+            resources.job("report", schedule="*/5 * * * *", paused=True),
+        ),
+        subs=(
+            resources.subscription("order-created"),
+            resources.subscription(
+                "order-paid", dead_letter_topic="orders-dead", retry=model.PushRetry(5, 60)
+            ),
+        ),
+    )
+
+
+def _job_path(project: str, name: str) -> str:
+    return f"projects/{project}/locations/{resources.LOCATION}/jobs/{name}"
+
+
+def _drift_events(logs: list[dict[str, object]]) -> set[tuple[object, object, object]]:
+    return {(e["kind"], e["name"], e["field"]) for e in logs if e["event"] == "drift_detected"}
+
+
+@pytest.fixture
+def converged(
+    clients: gcp_clients.Clients, project: str, cloud_scheduler_emulator: running.Service
+) -> tuple[reconciling.Reconciler, model.Registry]:
+    """A project where a first pass has already created everything; the request log is cleared."""
+    reconciler = reconciling.Reconciler(clients, **FAST)
+    desired = _desired(project)
+    assert reconciler.run_pass([desired]).converged
+    cloud_scheduler_emulator.requests.clear()
+    return reconciler, desired
+
+
+def test_first_pass_creates_everything_and_second_pass_writes_nothing(
+    clients: gcp_clients.Clients,
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    subscriber_api: pubsub_v1.SubscriberClient,
+) -> None:
+    reconciler = reconciling.Reconciler(clients, **FAST)
+    desired = _desired(project)
+
+    first = reconciler.run_pass([desired])
+
+    assert first.converged, first.failures
+    requests = cloud_scheduler_emulator.requests
+    assert requests.count("CreateJob") == 2
+    assert [r.resource for r in requests.entries if r.method == "PauseJob"] == [
+        _job_path(project, "shop--report")
+    ]
+    assert first.counts() == {"create": 4, "pause": 1}
+    listed = {
+        s.name.rsplit("/", 1)[-1]: s
+        for s in subscriber_api.list_subscriptions(project=f"projects/{project}")
+    }
+    assert set(listed) == {"shop--orders--order-created", "shop--orders--order-paid"}
+    paid = listed["shop--orders--order-paid"]
+    assert paid.dead_letter_policy.dead_letter_topic == f"projects/{project}/topics/orders-dead"
+    assert dict(paid.labels) == {"managed-by": "gcp-tasks-controller", "gcptasks-owner": "shop"}
+    assert first.owned() == {"scheduler_job": 2, "subscription": 2}
+
+    requests.clear()
+    with structlog.testing.capture_logs() as logs:
+        second = reconciler.run_pass([desired])
+
+    assert requests.writes() == []
+    assert second.writes == 0
+    # One List per kind: jobs of the location, subscriptions of the project (one page each).
+    assert requests.count("ListJobs") == 1
+    assert second.api_calls == 2
+    assert second.converged
+    assert set(second.counts()) == {"unchanged"}
+    assert _drift_events(logs) == set()
+    summary = [e for e in logs if e["event"] == "reconcile_pass"]
+    assert len(summary) == 1
+    assert summary[0]["writes"] == 0 and summary[0]["api_calls"] == 2
+
+
+def _edit(
+    scheduler_api: scheduler_v1.CloudSchedulerClient, name: str, job: scheduler_v1.Job, *paths: str
+) -> None:
+    job.name = name
+    scheduler_api.update_job(job=job, update_mask=field_mask_pb2.FieldMask(paths=list(paths)))
+
+
+@pytest.mark.parametrize(
+    ("edit", "paths", "fields"),
+    [
+        (scheduler_v1.Job(schedule="*/1 * * * *"), ("schedule",), {"schedule"}),
+        (scheduler_v1.Job(time_zone="America/New_York"), ("time_zone",), {"time_zone"}),
+        (
+            scheduler_v1.Job(http_target=scheduler_v1.HttpTarget(uri="https://evil.example.com/x")),
+            ("http_target.uri",),
+            {"http_target.uri"},
+        ),
+        (
+            scheduler_v1.Job(http_target=scheduler_v1.HttpTarget(body=b'{"kind": "other"}')),
+            ("http_target.body",),
+            {"http_target.body"},
+        ),
+        (
+            scheduler_v1.Job(
+                retry_config=scheduler_v1.RetryConfig(
+                    retry_count=5, min_backoff_duration=datetime.timedelta(seconds=30)
+                )
+            ),
+            ("retry_config",),
+            {"retry_config"},
+        ),
+        (
+            scheduler_v1.Job(
+                schedule="0 4 * * *",
+                http_target=scheduler_v1.HttpTarget(uri="https://evil.example.com/x"),
+            ),
+            ("schedule", "http_target.uri"),
+            {"schedule", "http_target.uri"},
+        ),
+    ],
+    ids=["schedule", "time_zone", "uri", "body", "retry_config", "schedule+uri"],
+)
+def test_drifted_job_is_reported_per_field_and_restored_with_one_masked_update(
+    converged: tuple[reconciling.Reconciler, model.Registry],
+    project: str,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+    cloud_scheduler_emulator: running.Service,
+    edit: scheduler_v1.Job,
+    paths: tuple[str, ...],
+    fields: set[str],
+) -> None:
+    reconciler, desired = converged
+    path = _job_path(project, "shop--cleanup")
+    before = scheduler_api.get_job(name=path)
+    _edit(scheduler_api, path, edit, *paths)
+    cloud_scheduler_emulator.requests.clear()
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([desired])
+
+    assert report.converged
+    assert _drift_events(logs) == {("scheduler_job", "shop--cleanup", field) for field in fields}
+    writes = cloud_scheduler_emulator.requests.writes()
+    assert [(w.method, w.resource) for w in writes] == [("UpdateJob", path)]
+    assert set(writes[0].update_mask) == fields
+    after = scheduler_api.get_job(name=path)
+    for field in ("schedule", "time_zone", "http_target", "retry_config", "description"):
+        assert getattr(after, field) == getattr(before, field), field
+    applied = [e for e in logs if e["event"] == "action_applied"]
+    assert [(e["verb"], e["name"], set(e["fields"])) for e in applied] == [
+        ("update", "shop--cleanup", fields)
+    ]
+    drift = next(e for e in logs if e["event"] == "drift_detected")
+    assert drift["desired"] != drift["actual"]
+
+
+@pytest.mark.parametrize(
+    ("name", "behind_our_back", "restore"),
+    [("shop--cleanup", "pause_job", "ResumeJob"), ("shop--report", "resume_job", "PauseJob")],
+)
+def test_paused_state_changed_behind_our_back_is_restored(
+    converged: tuple[reconciling.Reconciler, model.Registry],
+    project: str,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+    cloud_scheduler_emulator: running.Service,
+    name: str,
+    behind_our_back: str,
+    restore: str,
+) -> None:
+    reconciler, desired = converged
+    path = _job_path(project, name)
+    getattr(scheduler_api, behind_our_back)(name=path)
+    cloud_scheduler_emulator.requests.clear()
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([desired])
+
+    assert report.converged
+    assert _drift_events(logs) == {("scheduler_job", name, "paused")}
+    assert [(w.method, w.resource) for w in cloud_scheduler_emulator.requests.writes()] == [
+        (restore, path)
+    ]
+    desired_paused = name == "shop--report"
+    state = scheduler_api.get_job(name=path).state
+    assert (state == scheduler_v1.Job.State.PAUSED) is desired_paused
+
+
+def test_schedule_changed_and_paused_is_one_update_plus_one_resume(
+    converged: tuple[reconciling.Reconciler, model.Registry],
+    project: str,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+    cloud_scheduler_emulator: running.Service,
+) -> None:
+    reconciler, desired = converged
+    path = _job_path(project, "shop--cleanup")
+    _edit(scheduler_api, path, scheduler_v1.Job(schedule="*/2 * * * *"), "schedule")
+    scheduler_api.pause_job(name=path)
+    cloud_scheduler_emulator.requests.clear()
+
+    with structlog.testing.capture_logs() as logs:
+        assert reconciler.run_pass([desired]).converged
+
+    assert _drift_events(logs) == {
+        ("scheduler_job", "shop--cleanup", "schedule"),
+        ("scheduler_job", "shop--cleanup", "paused"),
+    }
+    writes = cloud_scheduler_emulator.requests.writes()
+    assert [(w.method, w.update_mask) for w in writes] == [
+        ("UpdateJob", ("schedule",)),
+        ("ResumeJob", ()),
+    ]
+    job = scheduler_api.get_job(name=path)
+    assert job.schedule == "0 3 * * *" and job.state == scheduler_v1.Job.State.ENABLED
+
+
+def test_deleted_subscription_is_recreated(
+    converged: tuple[reconciling.Reconciler, model.Registry],
+    project: str,
+    subscriber_api: pubsub_v1.SubscriberClient,
+    cloud_scheduler_emulator: running.Service,
+) -> None:
+    reconciler, desired = converged
+    path = f"projects/{project}/subscriptions/shop--orders--order-paid"
+    subscriber_api.delete_subscription(subscription=path)
+
+    report = reconciler.run_pass([desired])
+
+    assert report.converged
+    assert [(o.action.verb, o.action.name) for o in report.outcomes if o.action.is_write] == [
+        (plans.Verb.CREATE, "shop--orders--order-paid")
+    ]
+    assert report.writes == 1
+    assert cloud_scheduler_emulator.requests.writes() == []
+    recreated = subscriber_api.get_subscription(subscription=path)
+    assert recreated.push_config.push_endpoint.endswith("/order-paid")
+    assert recreated.labels["gcptasks-owner"] == "shop"
+
+
+def test_drifted_subscription_is_updated_with_a_mask(
+    converged: tuple[reconciling.Reconciler, model.Registry],
+    project: str,
+    subscriber_api: pubsub_v1.SubscriberClient,
+) -> None:
+    reconciler, desired = converged
+    path = f"projects/{project}/subscriptions/shop--orders--order-created"
+    subscriber_api.update_subscription(
+        request={
+            "subscription": {
+                "name": path,
+                "push_config": {"push_endpoint": "https://evil.example.com/x"},
+                "ack_deadline_seconds": 99,
+            },
+            "update_mask": {"paths": ["push_config", "ack_deadline_seconds"]},
+        }
+    )
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([desired])
+
+    assert report.converged
+    assert _drift_events(logs) == {
+        ("subscription", "shop--orders--order-created", "push_config"),
+        ("subscription", "shop--orders--order-created", "ack_deadline_seconds"),
+    }
+    assert report.writes == 1
+    restored = subscriber_api.get_subscription(subscription=path)
+    assert restored.push_config.push_endpoint.endswith("/order-created")
+    assert restored.ack_deadline_seconds == 30
+
+
+def test_resources_without_our_marker_are_never_touched(
+    clients: gcp_clients.Clients,
+    project: str,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+    subscriber_api: pubsub_v1.SubscriberClient,
+    publisher_api: pubsub_v1.PublisherClient,
+    cloud_scheduler_emulator: running.Service,
+) -> None:
+    parent = f"projects/{project}/locations/{resources.LOCATION}"
+    foreign = {
+        name: scheduler_api.create_job(
+            parent=parent,
+            job=scheduler_v1.Job(
+                name=f"{parent}/jobs/{name}",
+                description="hand-made",
+                schedule="0 1 * * *",
+                http_target=scheduler_v1.HttpTarget(uri="https://other.example.com/"),
+            ),
+        )
+        for name in ("shop--cleanup", "shop--legacy")  # one desired name, one orphan-looking
+    }
+    publisher_api.create_topic(name=f"projects/{project}/topics/orders")
+    foreign_subs = [
+        pubsub_types.Subscription(  # push, our affix, no labels
+            name=f"projects/{project}/subscriptions/shop--orders--legacy",
+            topic=f"projects/{project}/topics/orders",
+            push_config={"push_endpoint": "https://other.example.com/push"},
+        ),
+        pubsub_types.Subscription(  # pull, with our labels: still never ours
+            name=f"projects/{project}/subscriptions/shop--orders--pull",
+            topic=f"projects/{project}/topics/orders",
+            labels={"managed-by": "gcp-tasks-controller", "gcptasks-owner": "shop"},
+        ),
+    ]
+    for sub in foreign_subs:
+        subscriber_api.create_subscription(request=sub)
+    cloud_scheduler_emulator.requests.clear()
+    reconciler = reconciling.Reconciler(clients, policies.Policy(allow_mass_deletion=True), **FAST)
+    desired = resources.registry(
+        project, jobs=(resources.job("cleanup"), resources.job("other")), subs=()
+    )
+
+    report = reconciler.run_pass([desired])
+
+    # The only write: creating the one desired job whose name was free.
+    assert [w.method for w in cloud_scheduler_emulator.requests.writes()] == ["CreateJob"]
+    assert scheduler_api.get_job(name=f"{parent}/jobs/shop--other").description.endswith(
+        "[gcptasks.dev/owner=shop]"
+    )
+    verbs = {(o.action.name, o.action.verb) for o in report.outcomes}
+    assert ("shop--cleanup", plans.Verb.CONFLICT) in verbs
+    assert not report.converged  # the desired name is taken by someone else's job
+    for name, job in foreign.items():
+        assert scheduler_api.get_job(name=job.name).description == "hand-made", name
+    for sub in foreign_subs:
+        assert subscriber_api.get_subscription(subscription=sub.name).name == sub.name
+
+
+def test_orphans_are_deleted_and_mass_deletion_is_refused(
+    converged: tuple[reconciling.Reconciler, model.Registry],
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+) -> None:
+    reconciler, desired = converged
+    one_less = dataclasses.replace(desired, scheduler_jobs=desired.scheduler_jobs[:1])
+
+    report = reconciler.run_pass([one_less])
+
+    assert report.converged
+    assert [(w.method, w.resource) for w in cloud_scheduler_emulator.requests.writes()] == [
+        ("DeleteJob", _job_path(project, "shop--report"))
+    ]
+
+    cloud_scheduler_emulator.requests.clear()
+    almost_empty = dataclasses.replace(
+        desired, scheduler_jobs=(resources.job("new"),), subscriptions=()
+    )
+    refused = reconciler.run_pass([almost_empty])
+
+    assert refused.refused and not refused.converged
+    assert cloud_scheduler_emulator.requests.writes() == []
+
+
+def test_dry_run_plans_but_writes_nothing(
+    clients: gcp_clients.Clients, project: str, cloud_scheduler_emulator: running.Service
+) -> None:
+    reconciler = reconciling.Reconciler(clients, **FAST)
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([_desired(project)], dry_run=True)
+
+    assert report.writes == 0
+    assert cloud_scheduler_emulator.requests.writes() == []
+    assert len(report.pending) == 5 and not report.converged
+    planned = [e for e in logs if e["event"] == "action_planned"]
+    assert len(planned) == 5 and all(e["dry_run"] for e in planned)
+
+
+def test_a_rejected_write_is_reported_and_the_rest_still_applied(
+    clients: gcp_clients.Clients, project: str, cloud_scheduler_emulator: running.Service
+) -> None:
+    reconciler = reconciling.Reconciler(clients, **FAST)
+    desired = resources.registry(
+        project, jobs=(resources.job("bad", schedule="not a schedule"), resources.job("good"))
+    )
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([desired])
+
+    assert report.failed and not report.converged
+    (failure,) = report.failures
+    assert isinstance(failure, errors.InvalidArgument) and not failure.retryable
+    assert failure.resource == _job_path(project, "shop--bad")
+    failed = [e for e in logs if e["event"] == "action_failed"]
+    assert [(e["verb"], e["name"], e["error"]) for e in failed] == [
+        ("create", "shop--bad", "INVALID_ARGUMENT")
+    ]
+    assert cloud_scheduler_emulator.requests.count("CreateJob") == 2
+    assert report.owned()["scheduler_job"] == 1
+
+
+def test_kinds_restrict_what_is_listed_and_written(
+    clients: gcp_clients.Clients, project: str, cloud_scheduler_emulator: running.Service
+) -> None:
+    reconciler = reconciling.Reconciler(clients, kinds={plans.Kind.SCHEDULER_JOB}, **FAST)
+
+    report = reconciler.run_pass([_desired(project)])
+
+    assert {o.action.kind for o in report.outcomes} == {plans.Kind.SCHEDULER_JOB}
+    assert report.writes == 3  # two creates and one pause, no subscription call at all
+    assert report.api_calls == 4
+
+
+def test_an_unreachable_api_is_retried_then_that_kind_is_left_out(
+    cloud_scheduler_emulator: running.Service, project: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", "127.0.0.1:9")  # nothing listens there
+    with gcp_clients.Clients.from_environment() as clients:
+        reconciler = reconciling.Reconciler(
+            clients, backoff=calling.Backoff(attempts=3, base=0.01, cap=0.02), **FAST
+        )
+        with structlog.testing.capture_logs() as logs:
+            report = reconciler.run_pass([_desired(project)])
+
+    (failure,) = report.failures
+    assert isinstance(failure, errors.Unavailable) and failure.retryable
+    assert report.retries == 2 and report.api_errors == {"UNAVAILABLE": 3}
+    assert [e["attempt"] for e in logs if e["event"] == "api_retry"] == [1, 2]
+    # Scheduler jobs still converge; subscriptions are not planned against a failed listing.
+    assert cloud_scheduler_emulator.requests.count("CreateJob") == 2
+    assert {o.action.kind for o in report.outcomes} == {plans.Kind.SCHEDULER_JOB}
+    assert not report.converged
+
+
+@pytest.mark.parametrize(
+    ("orphans", "writes", "state"),
+    [
+        (policies.OrphanPolicy.DELETE, [("DeleteJob",)], None),
+        (policies.OrphanPolicy.PAUSE, [("PauseJob",)], scheduler_v1.Job.State.PAUSED),
+        (policies.OrphanPolicy.KEEP, [], scheduler_v1.Job.State.ENABLED),
+    ],
+)
+def test_orphan_policies(
+    clients: gcp_clients.Clients,
+    project: str,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+    cloud_scheduler_emulator: running.Service,
+    orphans: policies.OrphanPolicy,
+    writes: list[tuple[str]],
+    state: scheduler_v1.Job.State | None,
+) -> None:
+    jobs = tuple(resources.job(name) for name in ("a", "b", "c"))
+    reconciling.Reconciler(clients, **FAST).run_pass([resources.registry(project, jobs=jobs)])
+    cloud_scheduler_emulator.requests.clear()
+    reconciler = reconciling.Reconciler(clients, policies.Policy(orphans=orphans), **FAST)
+
+    report = reconciler.run_pass([resources.registry(project, jobs=jobs[:2])])
+
+    assert report.converged
+    assert [(w.method,) for w in cloud_scheduler_emulator.requests.writes()] == writes
+    listed = {
+        j.name.rsplit("/", 1)[-1]: j for j in scheduler_api.list_jobs(parent=_parent(project))
+    }
+    assert (listed["shop--c"].state if "shop--c" in listed else None) == state
+
+
+def _parent(project: str) -> str:
+    return f"projects/{project}/locations/{resources.LOCATION}"
+
+
+def test_immutable_subscription_field_needs_recreate_permission(
+    converged: tuple[reconciling.Reconciler, model.Registry],
+    clients: gcp_clients.Clients,
+    project: str,
+    subscriber_api: pubsub_v1.SubscriberClient,
+) -> None:
+    _, desired = converged
+    ordered = dataclasses.replace(
+        desired,
+        subscriptions=(
+            dataclasses.replace(desired.subscriptions[0], enable_message_ordering=True),
+            desired.subscriptions[1],
+        ),
+    )
+    name = ordered.subscriptions[0].name
+
+    with structlog.testing.capture_logs() as logs:
+        blocked = reconciling.Reconciler(clients, **FAST).run_pass([ordered])
+
+    assert blocked.writes == 0 and not blocked.converged
+    assert [(a.verb, a.name) for a in blocked.pending] == [(plans.Verb.RECREATE_NEEDED, name)]
+    assert ("subscription", name, "enable_message_ordering") in _drift_events(logs)
+    assert [e["name"] for e in logs if e["event"] == "recreate_needed"] == [name]
+
+    allowed = reconciling.Reconciler(clients, policies.Policy(allow_recreate=True), **FAST)
+    recreated = allowed.run_pass([ordered])
+
+    assert recreated.converged
+    assert [o.action.verb for o in recreated.outcomes if o.action.is_write] == [plans.Verb.RECREATE]
+    stored = subscriber_api.get_subscription(
+        subscription=f"projects/{project}/subscriptions/{name}"
+    )
+    assert stored.enable_message_ordering
+    assert allowed.run_pass([ordered]).writes == 0
