@@ -1,1 +1,1 @@
-"""Django app: push-task API compatible with django-gcp, authenticated endpoints, registry export."""
+"""Django app: django-gcp compatible push tasks, authenticated endpoints, registry export."""

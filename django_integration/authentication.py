@@ -1,0 +1,201 @@
+"""Verification of the Google-signed OIDC tokens that Cloud Tasks, Scheduler and Pub/Sub attach.
+
+A token passes when google-auth verifies its signature and lifetime against the certificates at
+`GCP_TASKS_OIDC_CERTS_URL`, its issuer is Google's, its audience is this endpoint's URL (or
+`GCP_TASKS_OIDC_AUDIENCE`), and it names a verified service account from the allowlist.
+Certificates are cached per URL for the `Cache-Control: max-age` Google sends and refetched
+early only for an unknown key id, at most once per `MIN_REFETCH_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Collection
+from typing import Any
+
+import requests
+import structlog
+from django.http import HttpRequest
+from google.auth import exceptions as auth_exceptions
+from google.auth import jwt
+
+from django_integration import conf
+
+logger = structlog.get_logger()
+
+ISSUERS = frozenset({"https://accounts.google.com", "accounts.google.com"})
+DEFAULT_MAX_AGE = 300.0  # when the certificate response names no lifetime
+MIN_REFETCH_SECONDS = 30.0
+CLOCK_SKEW_SECONDS = 10
+FETCH_TIMEOUT_SECONDS = 5.0
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
+
+
+class Refused(Exception):
+    """The request may not run a task; `status` is the HTTP answer, the message is public."""
+
+    status = 401
+
+
+class Unauthenticated(Refused):
+    """No token, or one that is not a valid Google-signed ID token."""
+
+    status = 401
+
+
+class Forbidden(Refused):
+    """A valid token, but for another audience or a caller outside the allowlist."""
+
+    status = 403
+
+
+class CertificatesUnavailable(Refused):
+    """The signing certificates could not be fetched: our fault, so Google should retry."""
+
+    status = 503
+
+
+class Certificates:
+    """The PEM certificates by key id served at one URL, cached and thread-safe."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        min_refetch_seconds: float = MIN_REFETCH_SECONDS,
+    ) -> None:
+        self.url = url
+        self.fetches = 0  # how many times the URL was fetched, successful or not
+        self._clock = clock
+        self._min_refetch = min_refetch_seconds
+        self._lock = threading.Lock()
+        self._certs: dict[str, str] = {}
+        self._expires = float("-inf")
+        self._last_attempt = float("-inf")
+
+    def get(self, kid: str) -> str | None:
+        """The certificate for `kid`, fetching when the cache expired or the kid is new."""
+        certs = self._certs
+        if kid in certs and self._clock() < self._expires:
+            return certs[kid]
+        with self._lock:
+            now = self._clock()
+            wanted = kid not in self._certs or now >= self._expires
+            if wanted and now - self._last_attempt >= self._min_refetch:
+                self._fetch(now)
+            if not self._certs:
+                raise CertificatesUnavailable("Signing certificates unavailable")
+            return self._certs.get(kid)
+
+    def _fetch(self, now: float) -> None:
+        # Failures keep the certificates we have (stale beats none) and are retried no sooner
+        # than `min_refetch_seconds`, so an outage at the URL is not hammered by every request.
+        self._last_attempt = now
+        self.fetches += 1
+        try:
+            response = requests.get(self.url, timeout=FETCH_TIMEOUT_SECONDS)
+            response.raise_for_status()
+            document = response.json()
+        except (requests.RequestException, ValueError) as error:
+            logger.warning("oidc_certificates_unavailable", url=self.url, error=str(error))
+            return
+        if not isinstance(document, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in document.items()
+        ):
+            logger.warning("oidc_certificates_malformed", url=self.url)
+            return
+        self._certs = dict(document)
+        self._expires = now + _max_age(response.headers)
+
+
+def _max_age(headers: Any) -> float:
+    cache_control = headers.get("Cache-Control", "")
+    if "no-store" in cache_control or "no-cache" in cache_control:
+        return 0.0
+    match = _MAX_AGE.search(cache_control)
+    if not match:
+        return DEFAULT_MAX_AGE
+    try:
+        age = float(headers.get("Age", 0))
+    except ValueError:
+        age = 0.0
+    return max(0.0, float(match.group(1)) - age)
+
+
+_caches_lock = threading.Lock()
+_caches: dict[str, Certificates] = {}
+
+
+def certificates(url: str) -> Certificates:
+    """The one cache for `url` in this process."""
+    with _caches_lock:
+        if url not in _caches:
+            _caches[url] = Certificates(url)
+        return _caches[url]
+
+
+def verify_token(
+    token: str, *, audiences: Collection[str], allowed_emails: Collection[str], certs_url: str
+) -> dict[str, Any]:
+    """The token's verified claims; raises `Unauthenticated` or `Forbidden`."""
+    try:
+        header = jwt.decode_header(token)
+    except Exception as error:  # garbage fails in base64, UTF-8 or JSON: all mean "not a JWT"
+        raise Unauthenticated("Invalid token") from error
+    kid = header.get("kid") if isinstance(header, dict) else None
+    if header.get("alg") != "RS256" or not isinstance(kid, str):
+        raise Unauthenticated("Invalid token")
+    certificate = certificates(certs_url).get(kid)
+    if certificate is None:
+        raise Unauthenticated("Invalid token")
+    try:
+        claims = jwt.decode(
+            token, certs={kid: certificate}, clock_skew_in_seconds=CLOCK_SKEW_SECONDS
+        )
+    except (ValueError, auth_exceptions.GoogleAuthError) as error:
+        raise Unauthenticated("Invalid token") from error
+    if claims.get("iss") not in ISSUERS:
+        raise Unauthenticated("Invalid token")
+    if claims.get("aud") not in audiences:
+        raise Forbidden("Forbidden")
+    if claims.get("email_verified") is not True or claims.get("email") not in allowed_emails:
+        raise Forbidden("Forbidden")
+    return dict(claims)
+
+
+def authenticate(request: HttpRequest) -> dict[str, Any] | None:
+    """The verified claims of the request's bearer token, or None when verification is off."""
+    settings = conf.settings
+    if settings.auth_disabled:
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Missing bearer token")
+    try:
+        return verify_token(
+            token.strip(),
+            audiences=expected_audiences(request),
+            allowed_emails=settings.invoker_service_account_emails,
+            certs_url=settings.oidc_certs_url,
+        )
+    except Refused as refusal:
+        logger.warning(
+            "oidc_token_refused",
+            path=request.path,
+            status=refusal.status,
+            reason=str(refusal.__cause__ or refusal),
+        )
+        raise
+
+
+def expected_audiences(request: HttpRequest) -> frozenset[str]:
+    """The configured audience, else this endpoint's URL under `GCP_TASKS_DOMAIN` (the URL the
+    task, job or subscription was given, so proxies rewriting scheme or host do not matter)."""
+    settings = conf.settings
+    if settings.oidc_audience:
+        return frozenset([settings.oidc_audience])
+    base = settings.domain or request.build_absolute_uri("/").rstrip("/")
+    return frozenset([f"{base}{request.path}", f"{base}{request.get_full_path()}"])

@@ -1,0 +1,72 @@
+"""`manage.py export_task_registry [--output PATH|-] [--configmap [NAMESPACE/]NAME]`."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from django_integration import conf, exporting, registry
+
+
+class Command(BaseCommand):
+    help = (
+        "Write the task registry (the scheduler jobs and push subscriptions this app needs) as "
+        "JSON; identical code and settings give byte-identical output."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--output",
+            "-o",
+            default="-",
+            help="File to write, or '-' for standard output (the default).",
+        )
+        parser.add_argument(
+            "--configmap",
+            nargs="?",
+            const="",
+            default=None,
+            metavar="[NAMESPACE/]NAME",
+            help="Also write it into this Kubernetes ConfigMap (no value: "
+            "GCP_TASKS_REGISTRY_CONFIGMAP), using the in-cluster credentials.",
+        )
+
+    def handle(self, *args: Any, output: str, configmap: str | None, **options: Any) -> None:
+        try:
+            document = registry.render()
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from error
+        if output == "-":
+            self.stdout.write(document, ending="")
+        else:
+            _write_atomically(output, document)
+        if configmap is not None:
+            self._export(document, configmap or conf.settings.registry_configmap)
+
+    def _export(self, document: str, target: str | None) -> None:
+        if not target:
+            raise CommandError("--configmap needs a name, or GCP_TASKS_REGISTRY_CONFIGMAP set")
+        try:
+            cluster = exporting.in_cluster()
+            namespace, name = exporting.parse_target(target, cluster.namespace)
+            outcome = exporting.export(document, namespace, name, cluster)
+        except (ValueError, exporting.ExportError) as error:
+            raise CommandError(f"ConfigMap export failed: {error}") from error
+        self.stderr.write(f"ConfigMap {namespace}/{name}: {outcome}")
+
+
+def _write_atomically(path: str, document: str) -> None:
+    # A reader (the controller's file source) never sees a half-written registry.
+    directory = os.path.dirname(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".registry-", suffix=".json")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(document)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

@@ -1,0 +1,122 @@
+"""`manage.py task_manager create_scheduler_jobs create_pubsub_subscriptions [--cleanup]
+[--tasks-domain URL]`: django-gcp's command, run by the controller's reconcile engine.
+
+Same arguments and `[+]`/`[-]` report as django-gcp; underneath, one reconcile pass restricted to
+the kinds named: only differences are written (with field masks), and `--cleanup` deletes owned
+resources no task declares (the orphan policy `delete`; without it, orphans are kept).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.test import override_settings
+
+from controller.gcp import clients, errors, reconciling, reports
+from controller.reconcile import plans, policies
+from controller.registry import documents, model
+from controller.registry import errors as registry_errors
+from django_integration import conf, registry
+from django_integration.exceptions import UnknownActionError
+
+ACTIONS = {
+    "create_scheduler_jobs": (plans.Kind.SCHEDULER_JOB, "scheduler jobs"),
+    "create_pubsub_subscriptions": (plans.Kind.SUBSCRIPTION, "pubsub subscriptions"),
+}
+# After these, the resource exists as declared (django-gcp's "[+]": created or updated).
+_IN_LINE = frozenset(
+    {plans.Verb.CREATE, plans.Verb.UPDATE, plans.Verb.PAUSE, plans.Verb.RESUME}
+    | {plans.Verb.RECREATE, plans.Verb.UNCHANGED}
+)
+
+
+class Command(BaseCommand):
+    help = "Allows creation of scheduler jobs and pubsub subscriptions (reconciled, not re-created)"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "actions",
+            nargs="+",
+            help="Actions to take: create_scheduler_jobs and/or create_pubsub_subscriptions",
+        )
+        parser.add_argument(
+            "--cleanup",
+            action="store_true",
+            default=False,
+            help="Delete unused resources whose name is affixed with GCP_TASKS_RESOURCE_AFFIX",
+        )
+        parser.add_argument(
+            "--tasks-domain",
+            "--task-domain",
+            dest="tasks_domain",
+            type=str,
+            help="Domain the tasks are sent to; overrides GCP_TASKS_DOMAIN",
+        )
+        parser.add_argument(
+            "--allow-mass-deletion",
+            action="store_true",
+            help="With --cleanup: allow deleting more than half of the owned resources",
+        )
+
+    def handle(self, *args: Any, actions: list[str], **options: Any) -> None:
+        unknown = [action for action in actions if action not in ACTIONS]
+        if unknown:
+            raise UnknownActionError(
+                f"Unknown action {unknown[0]}. Use `python manage.py task_manager --help` to see "
+                "all options"
+            )
+        domain = options["tasks_domain"] or conf.settings.domain
+        with override_settings(GCP_TASKS_DOMAIN=domain):
+            desired = self._desired()
+        policy = policies.Policy(
+            orphans=policies.OrphanPolicy.DELETE
+            if options["cleanup"]
+            else policies.OrphanPolicy.KEEP,
+            allow_mass_deletion=options["allow_mass_deletion"],
+        )
+        kinds = {ACTIONS[action][0] for action in actions}
+        try:
+            built = clients.Clients.from_environment()
+        except errors.ApiError as error:
+            raise CommandError(f"Cannot reach Google Cloud: {error.reason}") from error
+        with built:
+            reconciler = reconciling.Reconciler(built, policy, kinds=kinds)
+            report = reconciler.run_pass([desired])
+        for action in dict.fromkeys(actions):
+            kind, label = ACTIONS[action]
+            self._display(report, kind, label, domain)
+        problems = [failure.reason for failure in report.failures]
+        problems += [scope.plan.refused for scope in report.refused if scope.plan is not None]
+        problems += [
+            f"{a.kind.value} {a.name}: {a.reason}"
+            for a in report.pending
+            if a.verb in (plans.Verb.CONFLICT, plans.Verb.RECREATE_NEEDED)
+        ]
+        if problems:
+            raise CommandError("Not every resource is in line:\n" + "\n".join(problems))
+
+    def _desired(self) -> model.Registry:
+        """The app's registry, validated like any other source before anything is written."""
+        try:
+            built = registry.build()
+            return documents.parse(documents.render(built), built.source)
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from error
+        except registry_errors.RegistryError as error:
+            raise CommandError(f"The app's task registry is invalid: {error}") from error
+
+    def _display(
+        self, report: reports.PassReport, kind: plans.Kind, label: str, domain: str | None
+    ) -> None:
+        """django-gcp's report: `[+] name` per declared resource, `[-] name` per deleted one."""
+        outcomes = [o for o in report.outcomes if o.action.kind is kind and o.ok]
+        updated = dict.fromkeys(o.action.name for o in outcomes if o.action.verb in _IN_LINE)
+        deleted = dict.fromkeys(
+            o.action.name for o in outcomes if o.action.verb is plans.Verb.DELETE and o.applied
+        )
+        lines = [f"[+] {name}" for name in updated] + [f"[-] {name}" for name in deleted]
+        body = "\n".join(f"- {line}" for line in lines)
+        message = f"Successfully created {len(lines)} {label} to domain {domain}\n{body}"
+        self.stdout.write(self.style.SUCCESS(message))

@@ -1,0 +1,123 @@
+"""The app's desired cloud state: a `model.Registry` built from its registered tasks.
+
+Periodic tasks become Cloud Scheduler jobs, subscriber tasks Pub/Sub push subscriptions, named
+as django-gcp names them. No I/O: the document is rendered by `controller.registry.documents`.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+
+from controller.registry import documents, model
+from django_integration import conf, payloads, tasks
+
+DISTRIBUTION = "gcp-tasks-controller"
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def build(project: str | None = None) -> model.Registry:
+    """The registry of every registered periodic and subscriber task, in a stable order."""
+    settings = conf.settings
+    affix = settings.resource_affix
+    if not affix:
+        raise ImproperlyConfigured(
+            "GCP_TASKS_RESOURCE_AFFIX must be set to export a task registry: the controller "
+            "owns exactly the resources whose names start with it"
+        )
+    jobs = sorted((_scheduler_job(cls) for cls in tasks.periodic_tasks().values()), key=_name)
+    subscriptions = sorted(
+        (_subscription(cls) for cls in tasks.subscriber_tasks().values()), key=_name
+    )
+    owner = settings.registry_owner
+    return model.Registry(
+        source=f"django:{getattr(django_settings, 'SETTINGS_MODULE', None) or 'settings'}",
+        project=project or settings.project,
+        location=settings.region,
+        affix=affix,
+        owner=owner,
+        delimiter=settings.delimiter,
+        scheduler_jobs=tuple(jobs),
+        subscriptions=tuple(subscriptions),
+        name=owner,
+        generated_by=f"django_integration {_version()}",
+    )
+
+
+def render(project: str | None = None) -> str:
+    """The registry document as canonical JSON: identical input gives identical bytes."""
+    return documents.render(build(project))
+
+
+def _oidc_token() -> model.OidcToken | None:
+    settings = conf.settings
+    email = settings.service_account_email
+    if not email:
+        return None
+    return model.OidcToken(service_account_email=email, audience=settings.oidc_audience or "")
+
+
+def _scheduler_job(cls: type[tasks.PeriodicTask]) -> model.SchedulerJob:
+    task = cls()
+    return model.SchedulerJob(
+        name=task.schedule_name,
+        schedule=str(cls.run_every),
+        uri=cls.url(),
+        time_zone=cls.time_zone,
+        description=cls.description,
+        paused=cls.paused,
+        http_method="POST",
+        body=payloads.encode(dict(cls.run_kwargs)),
+        headers=JSON_HEADERS,
+        oidc_token=_oidc_token(),
+        retry=model.SchedulerRetry(
+            retry_count=cls.retry_count,
+            max_retry_duration=float(cls.max_retry_duration),
+            min_backoff_duration=float(cls.min_backoff_duration),
+            max_backoff_duration=float(cls.max_backoff_duration),
+            max_doublings=cls.max_doublings,
+        ),
+        attempt_deadline=float(cls.attempt_deadline),
+    )
+
+
+def _subscription(cls: type[tasks.SubscriberTask]) -> model.Subscription:
+    task = cls()
+    retry = None
+    if cls.minimum_backoff is not None or cls.maximum_backoff is not None:
+        defaults = model.PushRetry()
+        retry = model.PushRetry(
+            minimum_backoff=float(
+                defaults.minimum_backoff if cls.minimum_backoff is None else cls.minimum_backoff
+            ),
+            maximum_backoff=float(
+                defaults.maximum_backoff if cls.maximum_backoff is None else cls.maximum_backoff
+            ),
+        )
+    return model.Subscription(
+        name=task.subscription_id,
+        topic=task.topic_id,
+        push_endpoint=cls.url(),
+        oidc_token=_oidc_token(),
+        ack_deadline_seconds=cls.ack_deadline_seconds,
+        enable_message_ordering=cls.enable_message_ordering,
+        filter=cls.filter,
+        dead_letter_topic=cls.dead_letter_topic_id or "",
+        max_delivery_attempts=cls.max_delivery_attempts,
+        retry=retry,
+        message_retention_duration=float(cls.message_retention_duration),
+        labels=dict(cls.labels),
+    )
+
+
+def _name(resource: model.SchedulerJob | model.Subscription) -> str:
+    return resource.name
+
+
+def _version() -> str:
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,1 @@
+"""An example Django project using django_integration (`examples.project`, app `examples.shop`)."""

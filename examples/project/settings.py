@@ -1,0 +1,34 @@
+"""Settings of the example shop. Every GCP_TASKS_* value can be overridden from the environment,
+so the demo can point the app at the local emulators (see the README's `django` section)."""
+
+import os
+
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-only-not-a-secret")
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", *os.environ.get("ALLOWED_HOSTS", "").split()]
+INSTALLED_APPS = ["django_integration", "examples.shop"]
+MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+ROOT_URLCONF = "examples.project.urls"
+WSGI_APPLICATION = "examples.project.wsgi.application"
+DATABASES: dict[str, dict[str, str]] = {}
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+# -- tasks (django-gcp's names) ----------------------------------------------------------------
+GCP_TASKS_DOMAIN = os.environ.get("GCP_TASKS_DOMAIN", "http://127.0.0.1:8000")
+GCP_TASKS_DEFAULT_QUEUE_NAME = "shop-default"
+GCP_TASKS_REGION = os.environ.get("GCP_TASKS_REGION", "europe-west1")
+GCP_TASKS_RESOURCE_AFFIX = "shop"
+GCP_TASKS_DELIMITER = "--"
+GCP_TASKS_EAGER_EXECUTE = os.environ.get("GCP_TASKS_EAGER_EXECUTE") == "1"
+# The Cloud Tasks emulator is also found from CLOUD_TASKS_EMULATOR_HOST, as Google's clients do.
+GCP_TASKS_EMULATOR_TARGET = os.environ.get("GCP_TASKS_EMULATOR_TARGET") or None
+
+# -- new settings --------------------------------------------------------------------------------
+GCP_TASKS_PROJECT = os.environ.get("GOOGLE_CLOUD_PROJECT", "example-shop")
+GCP_TASKS_SERVICE_ACCOUNT_EMAIL = os.environ.get(
+    "GCP_TASKS_SERVICE_ACCOUNT_EMAIL", "shop-tasks@example-shop.iam.gserviceaccount.com"
+)
+# Google's certificates by default; `python -m emulators` prints the local issuer's URL.
+GCP_TASKS_OIDC_CERTS_URL = os.environ.get("GCP_TASKS_OIDC_CERTS_URL") or None
+GCP_TASKS_REGISTRY_CONFIGMAP = os.environ.get("GCP_TASKS_REGISTRY_CONFIGMAP") or None

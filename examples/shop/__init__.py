@@ -1,0 +1,1 @@
+"""The example app: its tasks are found in `tasks.py` without any import in `apps.py`."""

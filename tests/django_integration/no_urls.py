@@ -1,0 +1,3 @@
+"""A URLconf that forgot `include("django_integration.urls")` (for the E011 check)."""
+
+urlpatterns: list = []

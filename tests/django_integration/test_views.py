@@ -1,0 +1,241 @@
+"""The endpoints through Django's test client, with tokens from a local OIDC issuer."""
+
+import base64
+import json
+
+import pytest
+import structlog
+from django.test import override_settings
+
+from emulators import oidc
+from tests.django_integration.conftest import CALLER
+from tests.django_integration.testapp import tasks as testapp_tasks
+
+DOMAIN = "https://tasks.example.com"
+
+pytestmark = pytest.mark.usefixtures("verified")
+
+
+def url(name, kind="tasks"):
+    return f"/gcp/{kind}/{name}"
+
+
+def post(client, issuer, path, body=b"{}", email=CALLER, audience=None, **headers):
+    token = issuer.token(audience or f"{DOMAIN}{path}", email)
+    return client.post(
+        path,
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}", **headers},
+    )
+
+
+def test_a_verified_request_runs_the_task_with_its_body_and_headers(client, verified):
+    response = post(
+        client,
+        verified,
+        url("RecordingTask"),
+        b'{"order": 7}',
+        **{
+            "X-CloudTasks-QueueName": "test-queue",
+            "X-CloudTasks-TaskName": "abc",
+            "X-CloudTasks-TaskRetryCount": "1",
+            "X-CloudTasks-TaskExecutionCount": "1",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"result": {"received": {"order": 7}}}
+    [(kwargs, info)] = testapp_tasks.runs_of("RecordingTask")
+    assert kwargs == {"order": 7}
+    assert (info.queue_name, info.task_name, info.retry_count, info.execution_count) == (
+        "test-queue",
+        "abc",
+        1,
+        1,
+    )
+    assert info.caller == CALLER
+
+
+def test_a_scheduler_firing_with_an_empty_body_runs_the_periodic_task(client, verified):
+    response = post(
+        client,
+        verified,
+        url("HourlyTask"),
+        b"",
+        **{"X-CloudScheduler": "true", "X-CloudScheduler-JobName": "test--hourlytask"},
+    )
+    assert response.status_code == 200 and response.json() == {"result": "tick"}
+    [(kwargs, info)] = testapp_tasks.runs_of("HourlyTask")
+    assert kwargs == {} and info.scheduler_job_name == "test--hourlytask"
+
+
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete", "options", "head"])
+def test_only_post_is_allowed(client, method):
+    response = getattr(client, method)(url("RecordingTask"))
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert testapp_tasks.runs_of("RecordingTask") == []
+
+
+def _another_issuer_token(path):
+    with oidc.Issuer() as stranger:
+        return stranger.token(f"{DOMAIN}{path}", CALLER)
+
+
+def _bearer(issuer, audience, email=CALLER):
+    return {"Authorization": f"Bearer {issuer.token(audience, email)}"}
+
+
+@pytest.mark.parametrize(
+    ("make_headers", "status", "error"),
+    [
+        (lambda issuer, path: {}, 401, "Missing bearer token"),
+        (lambda issuer, path: {"Authorization": "Bearer not-a-jwt"}, 401, "Invalid token"),
+        (
+            lambda issuer, path: {"Authorization": f"Bearer {_another_issuer_token(path)}"},
+            401,
+            "Invalid token",
+        ),
+        (
+            lambda issuer, path: _bearer(issuer, f"{DOMAIN}/gcp/tasks/ExplodingTask"),
+            403,
+            "Forbidden",
+        ),
+        (
+            lambda issuer, path: _bearer(
+                issuer, f"{DOMAIN}{path}", "x@evil.iam.gserviceaccount.com"
+            ),
+            403,
+            "Forbidden",
+        ),
+    ],
+    ids=["no-token", "garbage", "other-key", "wrong-audience", "outside-allowlist"],
+)
+def test_refused_requests_do_not_run_the_task(client, verified, make_headers, status, error):
+    path = url("RecordingTask")
+    response = client.post(
+        path, data=b"{}", content_type="application/json", headers=make_headers(verified, path)
+    )
+    assert response.status_code == status
+    assert response.json() == {"error": error}
+    assert testapp_tasks.runs_of("RecordingTask") == []
+
+
+def test_unknown_tasks_are_404_without_listing_the_others(client, verified):
+    response = post(client, verified, url("NoSuchTask"))
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert response.json() == {"error": "Task not found"}
+    for name in ("RecordingTask", "HourlyTask", "SendOrderConfirmation", "RecordingSubscriber"):
+        assert name not in body
+
+
+def test_unknown_tasks_are_not_revealed_to_unauthenticated_callers(client):
+    assert client.post(url("NoSuchTask")).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        (url("RecordingSubscriber"), 404),  # subscribers answer only on their own URL
+        (url("RecordingTask", "subscriber-tasks"), 404),
+        (url("HourlyTask", "subscriber-tasks"), 404),
+    ],
+)
+def test_each_endpoint_serves_its_own_kinds(client, verified, path, status):
+    assert post(client, verified, path).status_code == status
+
+
+@pytest.mark.parametrize("body", [b"{oops", b"[1, 2]", b"\xff"])
+def test_unparseable_bodies_are_400(client, verified, body):
+    response = post(client, verified, url("RecordingTask"), body)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("Unable to parse request arguments.")
+    assert testapp_tasks.runs_of("RecordingTask") == []
+
+
+def test_a_failing_task_is_500_and_logged_with_its_traceback(client, verified):
+    with structlog.testing.capture_logs() as logs:
+        response = post(client, verified, url("ExplodingTask"), b'{"n": 1}')
+    assert response.status_code == 500
+    assert response.json() == {"error": "Error running task"}  # no internals leak to the caller
+    [failure] = [entry for entry in logs if entry["event"] == "task_failed"]
+    assert failure["log_level"] == "error"
+    assert failure["exc_info"] is True
+    assert failure["task"] == "ExplodingTask"
+
+
+def test_an_unencodable_result_still_answers_200(client, verified, isolated_registrations):
+    from django_integration.tasks import OnDemandTask
+
+    class Opaque(OnDemandTask):
+        def run(self, **kwargs):
+            return object()
+
+    response = post(client, verified, url("Opaque"))
+    assert response.status_code == 200
+    assert response.json()["result"].startswith("<object object")
+
+
+def _envelope(data, **message):
+    message["data"] = base64.b64encode(data).decode()
+    return json.dumps(
+        {"message": message, "subscription": "projects/p/subscriptions/s", "deliveryAttempt": 2}
+    ).encode()
+
+
+def test_a_pubsub_push_runs_the_subscriber_with_the_decoded_message(client, verified):
+    body = _envelope(
+        b'{"order": 42}',
+        attributes={"kind": "created"},
+        messageId="m-1",
+        orderingKey="customer-7",
+        publishTime="2025-01-15T12:00:00.123456789Z",
+    )
+    response = post(client, verified, url("RecordingSubscriber", "subscriber-tasks"), body)
+
+    assert response.status_code == 200 and response.json() == {"result": "ok"}
+    [(kwargs, info)] = testapp_tasks.runs_of("RecordingSubscriber")
+    assert kwargs["data"] == {"order": 42}
+    assert kwargs["attributes"] == {"kind": "created"}
+    assert (kwargs["message_id"], kwargs["ordering_key"]) == ("m-1", "customer-7")
+    assert kwargs["publish_time"].isoformat() == "2025-01-15T12:00:00.123456+00:00"
+    assert kwargs["subscription"] == "projects/p/subscriptions/s"
+    assert "delivery_attempt" not in kwargs  # django-gcp's run() signature is kept
+    assert info.delivery_attempt == 2 and info.caller == CALLER
+
+
+def test_a_malformed_envelope_is_400(client, verified):
+    response = post(client, verified, url("RecordingSubscriber", "subscriber-tasks"), b'{"a": 1}')
+    assert response.status_code == 400
+    assert testapp_tasks.runs_of("RecordingSubscriber") == []
+
+
+def test_unreachable_certificates_are_503_so_google_retries(client):
+    with oidc.Issuer() as issuer:
+        token = issuer.token(f"{DOMAIN}{url('RecordingTask')}", CALLER)
+    with override_settings(GCP_TASKS_OIDC_CERTS_URL="http://127.0.0.1:9/oauth2/v1/certs"):
+        response = client.post(
+            url("RecordingTask"),
+            data=b"{}",
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 503
+    assert testapp_tasks.runs_of("RecordingTask") == []
+
+
+@override_settings(GCP_TASKS_DISABLE_AUTH=True)
+def test_with_verification_explicitly_off_no_token_is_needed(client):
+    response = client.post(url("RecordingTask"), data=b'{"n": 1}', content_type="application/json")
+    assert response.status_code == 200
+    [(kwargs, info)] = testapp_tasks.runs_of("RecordingTask")
+    assert kwargs == {"n": 1} and info.caller is None
+
+
+def test_csrf_does_not_apply(verified):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert post(strict, verified, url("RecordingTask")).status_code == 200
