@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import requests
+from google.rpc import code_pb2, status_pb2
 from requests import adapters
 
 from emulators import oidc as oidc_issuing
@@ -27,6 +28,33 @@ class Delivery:
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+    def rpc_status(self) -> status_pb2.Status:
+        """The attempt as Google reports it (a task's `response_status`, a job's `status`)."""
+        if self.status is None:
+            timed_out = "Timeout" in (self.error or "")
+            code = code_pb2.DEADLINE_EXCEEDED if timed_out else code_pb2.UNAVAILABLE
+            return status_pb2.Status(code=code, message=self.error or "no response")
+        if self.ok:
+            return status_pb2.Status(code=code_pb2.OK)
+        default = code_pb2.INTERNAL if self.status >= 500 else code_pb2.FAILED_PRECONDITION
+        code = _HTTP_TO_RPC_CODE.get(self.status, default)
+        return status_pb2.Status(code=code, message=f"The target answered HTTP {self.status}.")
+
+
+# HTTP answers as google.rpc codes, per the mapping in google/rpc/code.proto.
+_HTTP_TO_RPC_CODE = {
+    400: code_pb2.INVALID_ARGUMENT,
+    401: code_pb2.UNAUTHENTICATED,
+    403: code_pb2.PERMISSION_DENIED,
+    404: code_pb2.NOT_FOUND,
+    409: code_pb2.ABORTED,
+    429: code_pb2.RESOURCE_EXHAUSTED,
+    499: code_pb2.CANCELLED,
+    501: code_pb2.UNIMPLEMENTED,
+    503: code_pb2.UNAVAILABLE,
+    504: code_pb2.DEADLINE_EXCEEDED,
+}
 
 
 def deliver(

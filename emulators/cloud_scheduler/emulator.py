@@ -292,7 +292,7 @@ class CloudSchedulerEmulator:
             if record is None or record.incarnation != incarnation:
                 return
             record.in_flight -= 1
-            record.job.status = firing.status_of(delivery)
+            record.job.status = delivery.rpc_status()
             if record.generation != generation or record.job.state != ENABLED:
                 self._wake.set()
                 return

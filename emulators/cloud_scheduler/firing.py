@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from google.cloud.scheduler_v1 import types
-from google.rpc import code_pb2, status_pb2
 
 from emulators import dispatching, oidc
 from emulators.cloud_scheduler import jobs, schedules
@@ -13,20 +12,6 @@ from emulators.cloud_scheduler import jobs, schedules
 # Headers Google computes or reserves itself; a job's own values for them are not sent.
 _RESERVED = ("host", "content-length")
 _RESERVED_PREFIXES = ("x-google-", "x-appengine-")
-
-# HTTP answers as google.rpc codes, per the mapping in google/rpc/code.proto.
-_CODES = {
-    400: code_pb2.INVALID_ARGUMENT,
-    401: code_pb2.UNAUTHENTICATED,
-    403: code_pb2.PERMISSION_DENIED,
-    404: code_pb2.NOT_FOUND,
-    409: code_pb2.ABORTED,
-    429: code_pb2.RESOURCE_EXHAUSTED,
-    499: code_pb2.CANCELLED,
-    501: code_pb2.UNIMPLEMENTED,
-    503: code_pb2.UNAVAILABLE,
-    504: code_pb2.DEADLINE_EXCEEDED,
-}
 
 
 def headers_for(job: types.Job, scheduled: datetime) -> dict[str, str]:
@@ -60,22 +45,3 @@ def fire(job: types.Job, scheduled: datetime, issuer: oidc.Issuer | None) -> dis
         issuer=issuer,
         timeout=job.attempt_deadline.total_seconds(),
     )
-
-
-def status_of(delivery: dispatching.Delivery) -> status_pb2.Status:
-    """The job's `status` after an attempt: code 0 for a 2xx answer, else why it failed."""
-    if delivery.ok:
-        return status_pb2.Status()
-    if delivery.status is None:
-        timed_out = "Timeout" in (delivery.error or "")
-        code = code_pb2.DEADLINE_EXCEEDED if timed_out else code_pb2.UNAVAILABLE
-        return status_pb2.Status(code=code, message=delivery.error or "no response")
-    if delivery.status in _CODES:
-        code = _CODES[delivery.status]
-    elif 400 <= delivery.status < 500:
-        code = code_pb2.FAILED_PRECONDITION
-    elif delivery.status >= 500:
-        code = code_pb2.INTERNAL
-    else:
-        code = code_pb2.UNKNOWN
-    return status_pb2.Status(code=code, message=f"The target answered HTTP {delivery.status}.")

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 
 import grpc
 from google.cloud import tasks_v2
-from google.rpc import code_pb2, status_pb2
 
 from emulators import clock as clocks
 from emulators import dispatching, paging, serving
@@ -30,20 +29,6 @@ TASK_GONE = (
 TASK_EXISTS = "Requested entity already exists"
 MAX_QUEUES_PAGE = 9800
 MAX_TASKS_PAGE = 1000
-
-# Google reports an HTTP target's answer as a google.rpc.Status; these are its usual mappings.
-_HTTP_TO_CODE = {
-    400: code_pb2.INVALID_ARGUMENT,
-    401: code_pb2.UNAUTHENTICATED,
-    403: code_pb2.PERMISSION_DENIED,
-    404: code_pb2.NOT_FOUND,
-    409: code_pb2.ABORTED,
-    429: code_pb2.RESOURCE_EXHAUSTED,
-    499: code_pb2.CANCELLED,
-    501: code_pb2.UNIMPLEMENTED,
-    503: code_pb2.UNAVAILABLE,
-    504: code_pb2.DEADLINE_EXCEEDED,
-}
 
 
 @dataclass(frozen=True)
@@ -264,7 +249,7 @@ class State:
             record.in_flight -= 1
             task = record.task
             task.last_attempt.response_time = now
-            task.last_attempt.response_status = _status(delivery)
+            task.last_attempt.response_status = delivery.rpc_status()
             if delivery.status is not None:
                 task.response_count += 1
                 record.previous_response = delivery.status
@@ -349,21 +334,6 @@ class State:
             del self._tombstones[name]
             return False
         return end is not None
-
-
-def _status(delivery: dispatching.Delivery) -> status_pb2.Status:
-    if delivery.status is None:
-        code = (
-            code_pb2.DEADLINE_EXCEEDED
-            if "Timeout" in (delivery.error or "")
-            else code_pb2.UNAVAILABLE
-        )
-        return status_pb2.Status(code=code, message=delivery.error or "")
-    if delivery.ok:
-        return status_pb2.Status(code=code_pb2.OK)
-    default = code_pb2.INTERNAL if delivery.status >= 500 else code_pb2.FAILED_PRECONDITION
-    code = _HTTP_TO_CODE.get(delivery.status, default)
-    return status_pb2.Status(code=code, message=f"HTTP {delivery.status}")
 
 
 def _invalid(message: str) -> serving.ApiError:

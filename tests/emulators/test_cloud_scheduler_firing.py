@@ -352,7 +352,7 @@ def test_deleted_job_stops_firing(
     ],
 )
 def test_status_of(delivery: dispatching.Delivery, code: int) -> None:
-    assert firing.status_of(delivery).code == code
+    assert delivery.rpc_status().code == code
 
 
 def test_headers_drop_what_google_reserves() -> None:
