@@ -58,6 +58,29 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--host", default="0.0.0.0", help="address to serve metrics and health on")
     options.add_policy(parser)
     options.add_logging(parser)
+    operator = parser.add_argument_group("operator (without --registry)")
+    operator.add_argument(
+        "--namespace",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="watch only this namespace (repeatable); default: the whole cluster",
+    )
+    operator.add_argument(
+        "--peering",
+        metavar="NAME",
+        help="meet replicas in this (Cluster)KopfPeering; only one acts (default: standalone)",
+    )
+    operator.add_argument(
+        "--priority", type=int, metavar="N", help="peering priority (default: random)"
+    )
+    operator.add_argument("--project", default="", help="default project for custom resources")
+    operator.add_argument("--location", default="", help="default location for PeriodicTasks")
+    operator.add_argument(
+        "--resync-configmap",
+        metavar="NS/NAME",
+        help="the controller's own ConfigMap whose timer resyncs registry ConfigMaps",
+    )
     parser.set_defaults(execute=execute)
 
 
@@ -214,6 +237,12 @@ def _run_operator(args: argparse.Namespace) -> int:
         "writes_per_second": args.writes_per_second,
         "resync_seconds": args.resync_seconds,
         "liveness_endpoint": f"http://{args.host}:{args.health_port}/healthz",
+        "namespaces": args.namespace,
+        "peering_name": args.peering,
+        "priority": args.priority,
+        "project": args.project,
+        "location": args.location,
+        "resync_configmap": args.resync_configmap,
     }
     accepted = inspect.signature(run_operator).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())

@@ -1,0 +1,131 @@
+"""What each watched object declares: a registry, or the error that keeps it out of every pass.
+
+These are the values of kopf's in-memory indices (one per watched kind), so a pass always sees
+every object the operator knows about, and only valid, live ones reach the reconcile engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from controller.reconcile import plans
+from controller.registry import custom_resources, errors, model
+
+# kopf passes each index to handlers as a keyword argument named after the index's id.
+CONFIGMAP_INDEX = "registry_configmaps"
+CUSTOM_RESOURCE_INDICES = {
+    custom_resources.PERIODIC_TASK: "periodic_tasks",
+    custom_resources.SUBSCRIBER_TASK: "subscriber_tasks",
+}
+INDICES = (CONFIGMAP_INDEX, *CUSTOM_RESOURCE_INDICES.values())
+
+
+@dataclasses.dataclass(frozen=True)
+class Declared:
+    """One watched object: what it declares and enough of it to post Events on it."""
+
+    source: str  # e.g. "periodictask/shop/nightly-report", as in registry errors and conflicts
+    ref: Mapping[str, Any]  # apiVersion, kind, metadata (name, namespace, uid) for kopf.event
+    registry: model.Registry | None = None
+    error: errors.RegistryError | None = None
+    deleting: bool = False  # deletionTimestamp set: excluded from passes (deleted or abandoned)
+    deletion_policy: str = custom_resources.DELETE
+    generation: int | None = None
+
+    @property
+    def kind(self) -> str:
+        return str(self.ref["kind"])
+
+    @property
+    def is_custom_resource(self) -> bool:
+        return self.kind in custom_resources.PLURALS
+
+    @property
+    def usable(self) -> bool:
+        """Valid and not being deleted: its registry takes part in passes."""
+        return self.registry is not None and not self.deleting
+
+    def in_scope(self, project: str, location: str) -> bool:
+        """Whether a pass's (project, location) scope covers this object's resources."""
+        registry = self.registry
+        if registry is None or registry.project != project:
+            return False
+        # Subscriptions are project-wide; only scheduler jobs live in a location.
+        return not registry.scheduler_jobs or registry.location == location
+
+    def declares(self, action: plans.Action) -> bool:
+        """Whether a planned action is about a resource this object declares."""
+        if self.registry is None:
+            return False
+        if action.kind is plans.Kind.SCHEDULER_JOB:
+            return any(job.name == action.name for job in self.registry.scheduler_jobs)
+        return any(sub.name == action.name for sub in self.registry.subscriptions)
+
+    @property
+    def cloud_resource_name(self) -> str:
+        if self.registry is None or not self.is_custom_resource:
+            return ""
+        return custom_resources.cloud_resource_name(self.registry)
+
+
+def _ref(body: Mapping[str, Any]) -> dict[str, Any]:
+    metadata = body.get("metadata", {})
+    return {
+        "apiVersion": body.get("apiVersion", "v1"),
+        "kind": body.get("kind", "ConfigMap"),
+        "metadata": {key: metadata[key] for key in ("name", "namespace", "uid") if key in metadata},
+    }
+
+
+def from_configmap(body: Mapping[str, Any]) -> Declared:
+    """A registry ConfigMap exported by an app (`registry.json`)."""
+    ref = _ref({**body, "apiVersion": "v1", "kind": "ConfigMap"})
+    metadata = ref["metadata"]
+    source = custom_resources.source("configmap", metadata["namespace"], metadata["name"])
+    deleting = bool(body.get("metadata", {}).get("deletionTimestamp"))
+    try:
+        registry = custom_resources.registry_configmap(body)
+    except errors.RegistryError as error:
+        return Declared(source, ref, error=error, deleting=deleting)
+    return Declared(source, ref, registry=registry, deleting=deleting)
+
+
+def from_custom_resource(body: Mapping[str, Any], defaults: custom_resources.Defaults) -> Declared:
+    """A PeriodicTask or SubscriberTask, with the controller's defaults filled in."""
+    ref = _ref(body)
+    metadata = body.get("metadata", {})
+    source = custom_resources.source(ref["kind"], metadata["namespace"], metadata["name"])
+    common = {
+        "deleting": bool(metadata.get("deletionTimestamp")),
+        "deletion_policy": custom_resources.deletion_policy(body),
+        "generation": metadata.get("generation"),
+    }
+    try:
+        registry = custom_resources.custom_resource(body, defaults)
+    except errors.RegistryError as error:
+        return Declared(source, ref, error=error, **common)
+    return Declared(source, ref, registry=registry, **common)
+
+
+Collect = Callable[[], Sequence[Declared]]  # what a pass calls to read the indices when it starts
+
+
+def collect(indices: Mapping[str, Any]) -> tuple[Declared, ...]:
+    """Every declaration in kopf's indices (handler kwargs), ordered by source."""
+    found: dict[str, Declared] = {}
+    for name in INDICES:
+        index = indices.get(name)
+        if index is None:
+            continue
+        for store in index.values():
+            for declared in store:
+                found[declared.source] = declared
+    return tuple(found[source] for source in sorted(found))
+
+
+def registries(declared: Iterable[Declared], kinds: Iterable[str]) -> list[model.Registry]:
+    """The registries of usable declarations of the given object kinds."""
+    wanted = set(kinds)
+    return [d.registry for d in declared if d.usable and d.kind in wanted and d.registry]
