@@ -189,3 +189,16 @@ def test_bad_custom_resources_are_refused_by_the_crd_schema(kind, change, compla
     with pytest.raises(jsonschema.ValidationError) as error:
         validate_custom_resource(change(sample(kind)))
     assert complaint in error.value.message
+
+
+def test_the_image_runs_as_the_user_the_deployment_asks_for():
+    # No Docker engine runs here, so the image is not built in CI; what can drift silently is
+    # the Dockerfile's user and entrypoint against the Deployment's securityContext and args.
+    dockerfile = (ROOT / "Dockerfile").read_text().splitlines()
+    (user,) = [line.split()[1] for line in dockerfile if line.startswith("USER ")]
+    (deployment,) = load_all(MANIFESTS / "deployment.yaml")
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert user == f"{pod['securityContext']['runAsUser']}:{pod['securityContext']['runAsGroup']}"
+    assert 'ENTRYPOINT ["gcp-tasks-controller"]' in dockerfile
+    assert container["args"][0] == "run"
