@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 
 from controller.registry import documents, errors, rules, schemas
@@ -18,6 +19,7 @@ from django_integration import conf, exporting, names, registry, tasks
 
 _AFFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
 _DELIMITER = re.compile(r"^[A-Za-z0-9_-]{1,10}$")
+_QUEUE_ID = re.compile(r"^[A-Za-z0-9-]{1,100}$")  # Cloud Tasks' rule for queue ids
 # Registry fields that have a check of their own above (E004, E005): not reported twice.
 _OWN_CHECKS = re.compile(r"\.(schedule|timeZone)$")
 
@@ -63,12 +65,21 @@ def check_settings(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> l
                 "GCP_TASKS_EAGER_EXECUTE or an emulator (GCP_TASKS_EMULATOR_TARGET).",
             )
         )
-    if tasks.on_demand_tasks() and not (eager or disabled) and not settings.default_queue_name:
+    queue = settings.default_queue_name
+    if tasks.on_demand_tasks() and not (eager or disabled) and not queue:
         found.append(
             _error(
                 7,
                 "GCP_TASKS_DEFAULT_QUEUE_NAME is not set but on-demand tasks are registered.",
                 hint="Name the Cloud Tasks queue; it is created on the first enqueue.",
+            )
+        )
+    if queue and not (isinstance(queue, str) and _QUEUE_ID.match(queue)):
+        found.append(
+            _error(
+                7,
+                f"GCP_TASKS_DEFAULT_QUEUE_NAME {queue!r} is not a Cloud Tasks queue id.",
+                hint="Use 1-100 letters, digits or hyphens.",
             )
         )
     affix = settings.resource_affix
@@ -94,6 +105,20 @@ def check_settings(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> l
 def _check_authentication() -> list[Any]:
     settings = conf.settings
     found: list[Any] = []
+    disable = getattr(django_settings, "GCP_TASKS_DISABLE_AUTH", False)
+    if not isinstance(disable, bool):
+        found.append(
+            _error(
+                13,
+                f"GCP_TASKS_DISABLE_AUTH must be True or False, not {disable!r}.",
+                hint="Only True turns OIDC verification off; until then it stays on.",
+            )
+        )
+    try:
+        allowed = settings.invoker_service_account_emails
+    except ImproperlyConfigured as error:
+        hint = 'For example ["tasks@my-project.iam.gserviceaccount.com"].'
+        return [*found, _error(13, f"{error}.", hint=hint)]
     if settings.auth_disabled:
         if not getattr(django_settings, "DEBUG", False):
             found.append(
@@ -105,7 +130,7 @@ def _check_authentication() -> list[Any]:
                 )
             )
         return found
-    if tasks.registered() and not settings.invoker_service_account_emails:
+    if tasks.registered() and not allowed:
         found.append(
             _warning(
                 2,

@@ -59,7 +59,7 @@ def decode_envelope(body: bytes | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(body, bytes | bytearray):
         try:
             envelope = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
             raise exceptions.InvalidPubSubMessageError(
                 f"Pub/Sub push body is not JSON: {error}"
             ) from error
@@ -73,14 +73,24 @@ def decode_envelope(body: bytes | Mapping[str, Any]) -> dict[str, Any]:
             "requirements: a 'message' object and a 'subscription' name)"
         )
     attributes = message.get("attributes")
-    if attributes is not None and not isinstance(attributes, Mapping):
-        raise exceptions.InvalidPubSubMessageError("Pub/Sub message attributes must be an object")
+    if attributes is not None and not (
+        isinstance(attributes, Mapping) and all(isinstance(v, str) for v in attributes.values())
+    ):
+        raise exceptions.InvalidPubSubMessageError(
+            "Pub/Sub message attributes must be an object of strings"
+        )
+    message_id = message.get("messageId", message.get("message_id"))
+    ordering_key = message.get("orderingKey")
+    if not all(isinstance(value, str | None) for value in (message_id, ordering_key)):
+        raise exceptions.InvalidPubSubMessageError(
+            "Pub/Sub messageId and orderingKey must be strings"
+        )
     publish_time = message.get("publishTime", message.get("publish_time"))
     return {
         "data": _data(message.get("data")),
         "attributes": dict(attributes) if attributes is not None else None,
-        "message_id": message.get("messageId", message.get("message_id")),
-        "ordering_key": message.get("orderingKey") or None,
+        "message_id": message_id,
+        "ordering_key": ordering_key or None,
         "publish_time": _timestamp(publish_time) if publish_time else None,
         "subscription": subscription,
         "delivery_attempt": _int(envelope.get("deliveryAttempt")),
@@ -106,6 +116,10 @@ def _data(encoded: Any) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+    except RecursionError as error:  # valid JSON, nested deeper than Python can build
+        raise exceptions.InvalidPubSubMessageError(
+            "Pub/Sub message data is nested too deeply"
+        ) from error
 
 
 def _int(value: Any) -> int | None:

@@ -53,6 +53,8 @@ def decode_kwargs(body: bytes) -> dict[str, Any]:
         value = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"request body is not JSON: {error}") from error
+    except RecursionError as error:  # valid JSON nested deeper than Python can build
+        raise ValueError("request body is nested too deeply") from error
     if not isinstance(value, dict):
         raise ValueError(f"request body must be a JSON object, not {type(value).__name__}")
     return value

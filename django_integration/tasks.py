@@ -306,14 +306,18 @@ def _schedule_time(when: Any) -> datetime:
         )
     if isinstance(when, datetime):
         at = when if timezone.is_aware(when) else timezone.make_aware(when)
-    else:
-        seconds = when.total_seconds() if isinstance(when, timedelta) else float(when)
-        if not math.isfinite(seconds):
-            raise ValueError(f"Unsupported schedule {when!r}: the delay must be finite")
-        at = now + timedelta(seconds=seconds)
-    if at - now > MAX_SCHEDULE_AHEAD:
-        raise ValueError(f"Cloud Tasks schedules at most 30 days ahead, not until {at.isoformat()}")
-    return max(at, now)
+        if at - now > MAX_SCHEDULE_AHEAD:
+            raise ValueError(
+                f"Cloud Tasks schedules at most 30 days ahead, not until {at.isoformat()}"
+            )
+        return max(at, now)
+    seconds = when.total_seconds() if isinstance(when, timedelta) else when
+    if isinstance(seconds, float) and not math.isfinite(seconds):
+        raise ValueError(f"Unsupported schedule {when!r}: the delay must be finite")
+    # Checked before any date arithmetic, which would overflow on huge delays.
+    if seconds > MAX_SCHEDULE_AHEAD.total_seconds():
+        raise ValueError(f"Cloud Tasks schedules at most 30 days ahead, not {when!r} from now")
+    return now + timedelta(seconds=max(seconds, 0))
 
 
 def _capture(function: Any, *args: Any) -> Any:

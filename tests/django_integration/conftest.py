@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from django_integration import tasks
+from django_integration import authentication, tasks
 from emulators import clock as clocks
 from emulators import oidc
 from tests.django_integration.testapp import tasks as testapp_tasks
@@ -37,6 +37,13 @@ def _clean_runs() -> Iterator[None]:
     testapp_tasks.runs.clear()
     yield
     testapp_tasks.runs.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_certificate_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each test's issuer has a new key, and the OS may give it a port an earlier issuer had: a
+    # cache left keyed by that URL would refuse the new key for up to 30 s (the refetch limit).
+    monkeypatch.setattr(authentication, "_caches", {})
 
 
 @pytest.fixture

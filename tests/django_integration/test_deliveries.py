@@ -122,6 +122,15 @@ def test_envelope_snake_case_duplicates_and_missing_optionals():
         (b'{"message": {"data": 5}, "subscription": "s"}', "base64 text"),
         (b'{"message": {"attributes": [1]}, "subscription": "s"}', "attributes must be"),
         (b'{"message": {"publishTime": "noon"}, "subscription": "s"}', "RFC 3339"),
+        (b'{"message": {"attributes": {"n": 1}}, "subscription": "s"}', "object of strings"),
+        (b'{"message": {"messageId": 7}, "subscription": "s"}', "must be strings"),
+        (b'{"message": {"orderingKey": ["k"]}, "subscription": "s"}', "must be strings"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, "not JSON", id="deep-envelope"),
+        pytest.param(
+            json.dumps(_envelope(b"[" * 100_000 + b"]" * 100_000)).encode(),
+            "nested too deeply",
+            id="deep-data",
+        ),
     ],
 )
 def test_malformed_envelopes_are_refused(body, message):

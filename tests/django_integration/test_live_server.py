@@ -9,12 +9,14 @@ import functools
 
 import pytest
 import requests
+import structlog
 from django.test import override_settings
 from google.cloud import pubsub_v1
 
 from django_integration import exceptions, publishing
 from emulators import oidc, testing
 from emulators.testing import unique_project
+from examples.shop import tasks as shop_tasks
 from tests.django_integration.conftest import CALLER
 from tests.django_integration.testapp import tasks as testapp_tasks
 
@@ -73,6 +75,25 @@ def test_a_bulk_enqueue_reaches_the_app(app):
     assert sorted(kwargs["n"] for kwargs, _ in testapp_tasks.runs_of("RecordingTask")) == list(
         range(25)
     )
+
+
+def test_the_example_shops_tasks_run_as_the_readme_shows(app):
+    with structlog.testing.capture_logs() as logs:
+        shop_tasks.SendOrderConfirmation().enqueue(order_id=1, email="a@b.c")
+        shop_tasks.RebuildSearchIndex().enqueue(scope="all")
+        with pytest.raises(exceptions.DuplicateTaskError):
+            shop_tasks.RebuildSearchIndex().enqueue(scope="all")
+
+        def events():
+            names = [entry["event"] for entry in logs]
+            done = "order_confirmation_sent" in names and "search_index_rebuilt" in names
+            return done and logs
+
+        found = eventually(events)
+    [sent] = [entry for entry in found if entry["event"] == "order_confirmation_sent"]
+    assert (sent["order_id"], sent["email"]) == (1, "a@b.c")
+    succeeded = {entry["task"] for entry in found if entry["event"] == "task_succeeded"}
+    assert {"SendOrderConfirmation", "RebuildSearchIndex"} <= succeeded
 
 
 def _token(issuer, audience, email=CALLER):

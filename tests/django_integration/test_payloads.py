@@ -77,6 +77,7 @@ def test_decode_kwargs(body, kwargs):
         (b"\xff\xfe", "not JSON"),
         (b"[1, 2]", "must be a JSON object, not list"),
         (b'"text"', "must be a JSON object, not str"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, "nested too deeply", id="deep"),
     ],
 )
 def test_decode_kwargs_refuses_what_is_not_an_object(body, message):

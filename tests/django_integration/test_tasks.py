@@ -163,6 +163,8 @@ def test_eager_enqueue_many_reports_each_outcome():
         (2.5, 2.5),
         (timedelta(hours=1), 3600),
         (-30, 0),  # the past means now
+        pytest.param(-(10**400), 0, id="huge-negative"),
+        (timedelta.min, 0),
     ],
 )
 def test_enqueue_later_delays(when, seconds):
@@ -190,6 +192,10 @@ def test_enqueue_later_reads_naive_datetimes_in_the_current_time_zone():
         (datetime.date(2030, 1, 1), "of type date"),
         (float("inf"), "must be finite"),
         (timedelta(days=31), "at most 30 days ahead"),
+        pytest.param(10**400, "at most 30 days ahead", id="huge-int"),
+        (1e12, "at most 30 days ahead"),
+        (timedelta.max, "at most 30 days ahead"),
+        (datetime.datetime.max, "at most 30 days ahead"),
     ],
 )
 def test_enqueue_later_refuses_what_is_not_a_delay(when, message):

@@ -147,7 +147,10 @@ def test_each_endpoint_serves_its_own_kinds(client, verified, path, status):
     assert post(client, verified, path).status_code == status
 
 
-@pytest.mark.parametrize("body", [b"{oops", b"[1, 2]", b"\xff"])
+@pytest.mark.parametrize(
+    "body",
+    [b"{oops", b"[1, 2]", b"\xff", pytest.param(b"[" * 100_000 + b"]" * 100_000, id="deep")],
+)
 def test_unparseable_bodies_are_400(client, verified, body):
     response = post(client, verified, url("RecordingTask"), body)
     assert response.status_code == 400
@@ -206,8 +209,16 @@ def test_a_pubsub_push_runs_the_subscriber_with_the_decoded_message(client, veri
     assert info.delivery_attempt == 2 and info.caller == CALLER
 
 
-def test_a_malformed_envelope_is_400(client, verified):
-    response = post(client, verified, url("RecordingSubscriber", "subscriber-tasks"), b'{"a": 1}')
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a": 1}',
+        _envelope(b"{}", attributes={"n": 1}),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="deep"),
+    ],
+)
+def test_a_malformed_envelope_is_400(client, verified, body):
+    response = post(client, verified, url("RecordingSubscriber", "subscriber-tasks"), body)
     assert response.status_code == 400
     assert testapp_tasks.runs_of("RecordingSubscriber") == []
 
