@@ -1,18 +1,21 @@
 """Launching Google's own Pub/Sub emulator (Java, from the Google Cloud SDK) on a free port.
 
 The emulator runs in its own process group and `stop()` ends the whole group: stopping a wrapper
-(`gcloud beta emulators pubsub start`) alone leaves the JVM running.
+(`gcloud beta emulators pubsub start`) alone leaves the JVM running. On Linux the JVM is also
+told to die with the process that started it, so a killed test run leaves no orphan behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -135,6 +138,7 @@ class PubSubEmulator:
             stdout=self._output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         try:
             self._wait_ready()
@@ -262,3 +266,17 @@ def _group_alive(group: int) -> bool:
         if process_group == group and state not in ("Z", "X"):
             return True
     return False
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM it when the starting thread's process dies.
+
+    `stop()` covers every orderly exit; this covers SIGKILL and crashes, after which the JVM
+    would otherwise keep its port and a few hundred MB. The script `exec`s java, and the
+    setting survives exec. Linux ties it to the thread that forked, so start from a thread
+    that outlives the emulator (the main thread, as the fixtures and `running` do).
+    """
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -5,6 +5,7 @@ import json
 import os
 import socket
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -150,3 +151,32 @@ def test_free_port_is_bindable() -> None:
     port = pubsub.free_port()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))
+
+
+def test_the_jvm_dies_with_a_parent_killed_outright() -> None:
+    # SIGKILL gives stop() no chance to run: only the kernel's parent-death signal can end it.
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from emulators import pubsub\n"
+            "emulator = pubsub.PubSubEmulator().start()\n"
+            "print('jvm', emulator.pid, flush=True)\n"
+            "time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert parent.stdout is not None
+    with parent, parent.stdout:
+        # structlog writes to stdout too: the pid is on the line the script marks.
+        pid = next(int(line.split()[1]) for line in parent.stdout if line.startswith("jvm "))
+        try:
+            assert alive(pid)
+            parent.kill()
+            parent.wait(timeout=10)
+            eventually(lambda: not alive(pid), timeout=15)
+        finally:
+            if alive(pid):
+                os.kill(pid, 9)
