@@ -50,5 +50,5 @@ def execute(args: argparse.Namespace) -> int:
     if report.failed:
         return exits.FAILED
     if args.dry_run:
-        return exits.FAILED if report.refused else exits.CONVERGED
+        return exits.CONVERGED  # as `plan`: the plan was computed, whatever it holds
     return exits.CONVERGED if report.converged else exits.FAILED

@@ -1,13 +1,14 @@
-"""What each watched object declares: a registry, or the error that keeps it out of every pass.
+"""What each watched object declares: a registry, or the error that keeps it from changing one.
 
 These are the values of kopf's in-memory indices (one per watched kind), so a pass always sees
-every object the operator knows about, and only valid, live ones reach the reconcile engine.
+every object the operator knows about. Only live ones reach the reconcile engine, each with its
+registry, or while it is invalid, its last valid one (as `run` keeps a file's last good state).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from controller.reconcile import plans
@@ -28,7 +29,7 @@ class Declared:
 
     source: str  # e.g. "periodictask/shop/nightly-report", as in registry errors and conflicts
     ref: Mapping[str, Any]  # apiVersion, kind, metadata (name, namespace, uid) for kopf.event
-    registry: model.Registry | None = None
+    registry: model.Registry | None = None  # with `error`: the last valid one, still in use
     error: errors.RegistryError | None = None
     deleting: bool = False  # deletionTimestamp set: excluded from passes (deleted or abandoned)
     deletion_policy: str = custom_resources.DELETE
@@ -44,7 +45,8 @@ class Declared:
 
     @property
     def usable(self) -> bool:
-        """Valid and not being deleted: its registry takes part in passes."""
+        """Has a registry (valid now, or valid before) and is not being deleted: it takes part
+        in passes."""
         return self.registry is not None and not self.deleting
 
     def in_scope(self, project: str, location: str) -> bool:
@@ -107,6 +109,22 @@ def from_custom_resource(body: Mapping[str, Any], defaults: custom_resources.Def
     except errors.RegistryError as error:
         return Declared(source, ref, error=error, **common)
     return Declared(source, ref, registry=registry, **common)
+
+
+def keeping_last_good(
+    declared: Declared, last_good: MutableMapping[str, model.Registry]
+) -> Declared:
+    """`declared`, or while it is invalid its last valid registry with the error: an invalid
+    object never shrinks the desired state. `last_good` is keyed by uid, so an object deleted
+    and created again starts afresh."""
+    key = str(declared.ref["metadata"].get("uid") or declared.source)
+    if declared.registry is not None:
+        last_good[key] = declared.registry
+        return declared
+    kept = last_good.get(key)
+    if declared.error is None or kept is None:
+        return declared
+    return dataclasses.replace(declared, registry=kept)
 
 
 Collect = Callable[[], Sequence[Declared]]  # what a pass calls to read the indices when it starts

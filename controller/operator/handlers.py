@@ -1,7 +1,8 @@
 """The kopf handlers: thin. They read what an object declares, ask for a pass, write status once.
 
-State lives in kopf's `memo` (a `Syncer`, the defaults, the resync interval) and in kopf's
-indices (what every watched object declares), so handlers hold nothing themselves.
+State lives in kopf's `memo` (a `Syncer`, the defaults, the resync interval, each object's last
+valid registry) and in kopf's indices (what every watched object declares), so handlers hold
+nothing themselves.
 """
 
 from __future__ import annotations
@@ -79,8 +80,10 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-async def index_configmap(body: kopf.Body, **_: Any) -> dict[str, declarations.Declared]:
-    declared = declarations.from_configmap(body)
+async def index_configmap(
+    body: kopf.Body, memo: kopf.Memo, **_: Any
+) -> dict[str, declarations.Declared]:
+    declared = declarations.keeping_last_good(declarations.from_configmap(body), memo.last_good)
     return {declared.source: declared}
 
 
@@ -88,6 +91,7 @@ async def index_custom_resource(
     body: kopf.Body, memo: kopf.Memo, **_: Any
 ) -> dict[str, declarations.Declared]:
     declared = declarations.from_custom_resource(body, memo.defaults)
+    declared = declarations.keeping_last_good(declared, memo.last_good)
     return {declared.source: declared}
 
 
@@ -96,11 +100,19 @@ async def registry_configmap_changed(
 ) -> None:
     """A registry ConfigMap appeared or changed: reconcile now. Deleting one changes nothing."""
     if type == "DELETED":
+        memo.last_good.pop(body.metadata.uid, None)
         return
     declared = declarations.from_configmap(body)
     if declared.error is not None:
-        log.warning("invalid_registry", source=declared.source, error=str(declared.error))
-        kopf.event(body, type="Warning", reason="InvalidRegistry", message=str(declared.error))
+        kept = body.metadata.uid in memo.last_good
+        log.warning(
+            "invalid_registry",
+            source=declared.source,
+            error=str(declared.error),
+            kept_last_good=kept,
+        )
+        message = str(declared.error) + ("; its last valid registry stays in use" if kept else "")
+        kopf.event(body, type="Warning", reason="InvalidRegistry", message=message)
         return
     await memo.syncer.fresh(_collect(kwargs))
 
@@ -147,6 +159,7 @@ async def resync_everything(memo: kopf.Memo, **kwargs: Any) -> None:
 
 async def delete_resource(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """The finalizer's work: delete the cloud resource, or leave it with `Abandon`."""
+    memo.last_good.pop(body.metadata.uid, None)
     declared = declarations.from_custom_resource(body, memo.defaults)
     if declared.deletion_policy == custom_resources.ABANDON:
         name = declared.cloud_resource_name or "the cloud resource"

@@ -71,6 +71,7 @@ async def operate(
             project=project or os.environ.get(PROJECT_ENV, ""), location=location
         ),
         resync_seconds=resync_seconds,
+        last_good={},  # uid -> the last valid registry of an object (see declarations)
     )
     try:
         await kopf.operator(

@@ -119,6 +119,8 @@ def test_crds_have_status_printer_columns_and_short_names(kind):
     assert crd["spec"]["group"] == "gcptasks.dev" and version["name"] == "v1"
     assert version["subresources"] == {"status": {}}
     columns = {c["name"]: c["jsonPath"] for c in version["additionalPrinterColumns"]}
+    what = ("Schedule", ".spec.schedule") if kind == "PeriodicTask" else ("Topic", ".spec.topic")
+    assert columns[what[0]] == what[1]
     assert columns["Ready"] == '.status.conditions[?(@.type=="Ready")].status'
     assert columns["Age"] == ".metadata.creationTimestamp"
     assert crd["spec"]["names"]["shortNames"]

@@ -4,6 +4,7 @@ cloud exactly as `gcp-tasks-controller reconcile` does for the same app."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import pathlib
 import subprocess
@@ -134,8 +135,10 @@ def _cloud_state(project: str, subscriber: pubsub_v1.SubscriberClient, host: str
     for job in jobs:
         for volatile in ("user_update_time", "schedule_time", "status", "last_attempt_time"):
             job.pop(volatile, None)
-    text = repr((sorted(jobs, key=repr), sorted(subs, key=repr)))
-    return text.replace(project, "PROJECT")
+    # Sorted keys: the Pub/Sub emulator returns a map's entries (labels) in no fixed order.
+    text = json.dumps({"jobs": jobs, "subscriptions": subs}, sort_keys=True, default=str)
+    state = json.loads(text.replace(project, "PROJECT"))
+    return json.dumps({kind: sorted(items, key=repr) for kind, items in state.items()})
 
 
 def test_task_manager_and_reconcile_leave_the_same_cloud_state(

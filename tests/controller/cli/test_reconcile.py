@@ -126,6 +126,28 @@ def test_dry_run_exits_0_and_writes_nothing(
     assert emulators.requests.writes() == []
 
 
+def test_a_refused_plan_exits_1_and_its_dry_run_0_like_plan(
+    emulators: running.Service,
+    project: str,
+    write_registry: WriteRegistry,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    jobs = tuple(resources.job(name) for name in ("a", "b", "c"))
+    first = write_registry(resources.registry(project, jobs=jobs))
+    assert main.main(["reconcile", "--registry", str(first)]) == exits.CONVERGED
+    # Two of the three owned jobs to delete: above the default ratio of one half.
+    path = write_registry(resources.registry(project, jobs=jobs[:1]))
+    emulators.requests.clear()
+    capsys.readouterr()
+
+    assert main.main(["reconcile", "--registry", str(path)]) == exits.FAILED
+    assert main.main(["reconcile", "--registry", str(path), "--dry-run"]) == exits.CONVERGED
+    assert main.main(["plan", "--registry", str(path)]) == exits.CONVERGED
+
+    assert emulators.requests.writes() == []
+    assert "REFUSED, nothing would be applied: refusing to delete 2 of 3" in capsys.readouterr().out
+
+
 def test_console_script_in_a_subprocess(
     emulators: running.Service,
     project: str,

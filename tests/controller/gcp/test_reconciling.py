@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import grpc
 import pytest
 import structlog
 from google.cloud import pubsub_v1, scheduler_v1
 from google.protobuf import field_mask_pb2
 from google.pubsub_v1 import types as pubsub_types
+from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
 from controller.gcp import calling, errors, reconciling
 from controller.gcp import clients as gcp_clients
 from controller.reconcile import plans, policies
 from controller.registry import model
-from emulators import running
+from emulators import pubsub, running
 
 from . import resources
 
@@ -263,12 +267,40 @@ def test_deleted_subscription_is_recreated(
     assert recreated.labels["gcptasks-owner"] == "shop"
 
 
+class _Recorder(grpc.UnaryUnaryClientInterceptor):
+    """The requests Google's client sends: Pub/Sub's emulator keeps no request log of its own."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, Any]] = []
+
+    def intercept_unary_unary(
+        self, continuation: Callable[..., Any], details: grpc.ClientCallDetails, request: Any
+    ) -> Any:
+        self.requests.append((details.method.rsplit("/", 1)[-1], request))
+        return continuation(details, request)
+
+
+@pytest.fixture
+def recorded_subscriber(
+    pubsub_emulator: pubsub.PubSubEmulator,
+) -> Iterator[tuple[pubsub_v1.SubscriberClient, _Recorder]]:
+    recorder = _Recorder()
+    channel = grpc.intercept_channel(grpc.insecure_channel(pubsub_emulator.host), recorder)
+    client = pubsub_v1.SubscriberClient(transport=SubscriberGrpcTransport(channel=channel))
+    yield client, recorder
+    client.close()
+
+
 def test_drifted_subscription_is_updated_with_a_mask(
     converged: tuple[reconciling.Reconciler, model.Registry],
+    clients: gcp_clients.Clients,
     project: str,
     subscriber_api: pubsub_v1.SubscriberClient,
+    recorded_subscriber: tuple[pubsub_v1.SubscriberClient, _Recorder],
 ) -> None:
-    reconciler, desired = converged
+    _, desired = converged
+    subscriber, recorder = recorded_subscriber
+    reconciler = reconciling.Reconciler(dataclasses.replace(clients, subscriber=subscriber), **FAST)
     path = f"projects/{project}/subscriptions/shop--orders--order-created"
     subscriber_api.update_subscription(
         request={
@@ -290,6 +322,9 @@ def test_drifted_subscription_is_updated_with_a_mask(
         ("subscription", "shop--orders--order-created", "ack_deadline_seconds"),
     }
     assert report.writes == 1
+    (update,) = [request for method, request in recorder.requests if method != "ListSubscriptions"]
+    assert update.subscription.name == path
+    assert sorted(update.update_mask.paths) == ["ack_deadline_seconds", "push_config"]
     restored = subscriber_api.get_subscription(subscription=path)
     assert restored.push_config.push_endpoint.endswith("/order-created")
     assert restored.ack_deadline_seconds == 30

@@ -6,7 +6,7 @@ import json
 
 from controller.operator import declarations
 from controller.reconcile import plans
-from controller.registry import custom_resources
+from controller.registry import custom_resources, model
 
 DEFAULTS = custom_resources.Defaults(project="shop-prod", location="europe-west1")
 
@@ -68,3 +68,21 @@ def test_collect_reads_every_index_and_orders_by_source():
     assert declarations.collect(indices) == (second, first)
     assert declarations.registries([first, second], ["ConfigMap"]) == []
     assert len(declarations.registries([first, second], ["PeriodicTask"])) == 2
+
+
+def test_an_invalid_object_keeps_its_last_valid_registry_until_it_is_recreated():
+    last_good: dict[str, model.Registry] = {}
+
+    def declared(uid: str, schedule: str) -> declarations.Declared:
+        body = periodic_task("nightly", uid=uid)
+        body["spec"] = {"schedule": schedule, "httpTarget": {"uri": "https://shop.example/x/"}}
+        item = declarations.from_custom_resource(body, DEFAULTS)
+        return declarations.keeping_last_good(item, last_good)
+
+    valid = declared("uid-1", "0 3 * * *")
+    invalid = declared("uid-1", "every day")
+    recreated = declared("uid-2", "every day")  # deleted and created again: a new object
+
+    assert invalid.error is not None and invalid.registry == valid.registry and invalid.usable
+    assert declarations.registries([invalid], ["PeriodicTask"]) == [valid.registry]
+    assert recreated.error is not None and recreated.registry is None and not recreated.usable

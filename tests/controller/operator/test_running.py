@@ -149,19 +149,25 @@ async def test_drift_made_in_the_cloud_is_restored_on_the_next_timer_tick(
     body = periodic_task()
     await kube.create(body)
     await eventually(ready(kube, body))
-    job = await get_job(scheduler)
-    job.schedule = "*/5 * * * *"
-    scheduler.update_job(job=job, update_mask=field_mask_pb2.FieldMask(paths=["schedule"]))
 
     async def restored() -> bool:
         return (await get_job(scheduler)).schedule == "0 3 * * *"
 
-    await eventually(restored)
-    drift = await eventually(
-        lambda: [e for e in kube.events(body) if e["reason"] == "DriftDetected"]
-    )
+    # Twice: the timer keeps ticking, it does not only fire once after creation.
+    for schedule in ("*/5 * * * *", "*/7 * * * *"):
+        job = await get_job(scheduler)
+        job.schedule = schedule
+        scheduler.update_job(job=job, update_mask=field_mask_pb2.FieldMask(paths=["schedule"]))
+        await eventually(restored)
+
+    def two_drift_events() -> list[dict[str, Any]]:
+        found = [e for e in kube.events(body) if e["reason"] == "DriftDetected"]
+        return found if len(found) >= 2 else []
+
+    drift = await eventually(two_drift_events)
     assert drift[0]["type"] == "Warning"
     assert "schedule was '*/5 * * * *', wanted '0 3 * * *'" in drift[0]["message"]
+    assert "schedule was '*/7 * * * *'" in drift[1]["message"]
 
 
 @pytest.mark.parametrize(("policy", "kept"), [("Delete", False), ("Abandon", True)])
@@ -299,19 +305,21 @@ async def test_a_registry_configmap_produces_the_apps_jobs_and_subscriptions(
     assert "finalizers" not in kube.get(configmap)["metadata"], "apps' ConfigMaps stay untouched"
 
 
+HEARTBEAT = {
+    "apiVersion": "v1",
+    "kind": "ConfigMap",
+    "metadata": {
+        "name": "controller-resync",
+        "namespace": "tasks",
+        "labels": {"gcptasks.dev/resync": "true"},
+    },
+}
+
+
 async def test_registry_configmaps_are_resynced_by_the_heartbeat_configmap(
     start_operator, kube, scheduler
 ):
-    heartbeat = {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": "controller-resync",
-            "namespace": "tasks",
-            "labels": {"gcptasks.dev/resync": "true"},
-        },
-    }
-    await kube.create(heartbeat)
+    await kube.create(HEARTBEAT)
     await start_operator(resync_seconds=1.0, resync_configmap="tasks/controller-resync")
     configmap = registry_configmap()
     await kube.create(configmap)
@@ -327,6 +335,33 @@ async def test_registry_configmaps_are_resynced_by_the_heartbeat_configmap(
         lambda: [e for e in kube.events(configmap) if e["reason"] == "DriftDetected"]
     )
     assert "schedule was '*/5 * * * *'" in drift[0]["message"]
+
+
+async def test_a_registry_configmap_turned_invalid_keeps_its_last_valid_registry(
+    start_operator, kube, scheduler, gcp
+):
+    await kube.create(HEARTBEAT)
+    await start_operator(resync_seconds=1.0, resync_configmap="tasks/controller-resync")
+    configmap = registry_configmap()
+    await kube.create(configmap)
+    await eventually(lambda: get_job(scheduler, BLOG_JOB))
+
+    await kube.patch(configmap, {"data": {custom_resources.REGISTRY_KEY: "{not json"}})
+    (invalid,) = await eventually(
+        lambda: [e for e in kube.events(configmap) if e["reason"] == "InvalidRegistry"]
+    )
+    assert invalid["message"].endswith("its last valid registry stays in use")
+    job = await get_job(scheduler, BLOG_JOB)
+    job.schedule = "*/5 * * * *"
+    scheduler.update_job(job=job, update_mask=field_mask_pb2.FieldMask(paths=["schedule"]))
+
+    async def restored() -> bool:
+        return (await get_job(scheduler, BLOG_JOB)).schedule == "0 8 * * 1"
+
+    # Still reconciled (drift corrected on the heartbeat's ticks), and nothing deleted.
+    await eventually(restored)
+    name = f"projects/{PROJECT}/subscriptions/blog--comments--moderate"
+    assert await get_subscription(gcp, name) is not None
 
 
 async def test_an_invalid_registry_configmap_is_reported_and_changes_nothing(
