@@ -28,7 +28,8 @@ class Launched:
             [sys.executable, "-m", "emulators", *args],
             stdout=subprocess.PIPE,
             stderr=self.stderr,
-            env={**os.environ, **(env or {})},
+            # A stop that hangs is then diagnosable: SIGABRT makes it print every thread's stack.
+            env={**os.environ, "PYTHONFAULTHANDLER": "1", **(env or {})},
             text=True,
         )
 
@@ -56,6 +57,10 @@ class Launched:
             self.process.send_signal(signal.SIGTERM)
         try:
             return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGABRT)
+            self.process.wait(timeout=10)
+            raise AssertionError(f"did not stop within 30 s; stderr:\n{self.errors()}") from None
         finally:
             if self.process.poll() is None:
                 self.process.kill()
