@@ -20,6 +20,9 @@ from emulators import pubsub, running
 logger = structlog.get_logger()
 
 
+LOG_CAPACITY = 10_000
+
+
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m emulators",
@@ -63,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             oidc_port=args.oidc_port,
             tombstone_seconds=args.tombstone_seconds,
             with_pubsub=not args.no_pubsub,
+            # Runs for days on a laptop: keep the newest requests only, not every one ever made.
+            log_capacity=LOG_CAPACITY,
         )
     except (pubsub.EmulatorNotFound, pubsub.EmulatorFailed, OSError) as error:
         logger.error("emulators.failed_to_start", error=str(error))

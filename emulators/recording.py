@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,12 +25,19 @@ class Request:
 
 
 class RequestLog:
-    """Thread-safe list of received requests, refused ones included; `now` stamps them."""
+    """Thread-safe record of received requests, refused ones included; `now` stamps them.
 
-    def __init__(self, now: Callable[[], datetime] | None = None) -> None:
+    With a `capacity`, only the newest entries are kept (a long-running emulator would
+    otherwise grow without end), while `count()` stays exact: counts are kept apart.
+    """
+
+    def __init__(
+        self, now: Callable[[], datetime] | None = None, *, capacity: int | None = None
+    ) -> None:
         self._now = now or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
-        self._entries: list[Request] = []
+        self._entries: deque[Request] = deque(maxlen=capacity)
+        self._counts: Counter[str] = Counter()
 
     def record(
         self, service: str, method: str, resource: str, update_mask: Sequence[str] = ()
@@ -37,6 +45,7 @@ class RequestLog:
         request = Request(service, method, resource, tuple(update_mask), self._now())
         with self._lock:
             self._entries.append(request)
+            self._counts[method] += 1
         return request
 
     @property
@@ -46,9 +55,7 @@ class RequestLog:
 
     def count(self, method: str | None = None) -> int:
         with self._lock:
-            if method is None:
-                return len(self._entries)
-            return sum(1 for entry in self._entries if entry.method == method)
+            return self._counts.total() if method is None else self._counts[method]
 
     def writes(self) -> list[Request]:
         return [entry for entry in self.entries if entry.is_write]
@@ -56,3 +63,4 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._counts.clear()

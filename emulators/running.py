@@ -43,9 +43,10 @@ def start_tasks(
     host: str = "127.0.0.1",
     port: int = 0,
     tombstone_seconds: float = 3600.0,
+    log_capacity: int | None = None,
 ) -> Service:
     """Cloud Tasks on host:port (0 = a free port), dispatching on `clock`."""
-    log = recording.RequestLog(now=clock.now)
+    log = recording.RequestLog(now=clock.now, capacity=log_capacity)
     emulator = cloud_tasks.CloudTasksEmulator(
         clock=clock, issuer=issuer, log=log, tombstone_seconds=tombstone_seconds
     )
@@ -53,10 +54,15 @@ def start_tasks(
 
 
 def start_scheduler(
-    *, clock: clocks.Clock, issuer: oidc.Issuer | None, host: str = "127.0.0.1", port: int = 0
+    *,
+    clock: clocks.Clock,
+    issuer: oidc.Issuer | None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    log_capacity: int | None = None,
 ) -> Service:
     """Cloud Scheduler on host:port (0 = a free port), firing on `clock`."""
-    log = recording.RequestLog(now=clock.now)
+    log = recording.RequestLog(now=clock.now, capacity=log_capacity)
     emulator = cloud_scheduler.CloudSchedulerEmulator(clock=clock, issuer=issuer, log=log)
     return _serve(emulator, log, clock, host, port)
 
@@ -109,8 +115,13 @@ def start_all(
     tombstone_seconds: float = 3600.0,
     with_pubsub: bool = True,
     clock: clocks.Clock | None = None,
+    log_capacity: int | None = None,
 ) -> Running:
-    """Start every service (port 0 = a free one); on any failure stop what already started."""
+    """Start every service (port 0 = a free one); on any failure stop what already started.
+
+    `log_capacity` bounds each request log to its newest entries (counts stay exact); None
+    keeps them all, which tests and benchmarks that read `entries` by offset rely on.
+    """
     clock = clock or clocks.WallClock()
     stack = ExitStack()
     try:
@@ -127,9 +138,12 @@ def start_all(
             host=host,
             port=tasks_port,
             tombstone_seconds=tombstone_seconds,
+            log_capacity=log_capacity,
         )
         stack.callback(tasks.stop)
-        scheduler = start_scheduler(clock=clock, issuer=issuer, host=host, port=scheduler_port)
+        scheduler = start_scheduler(
+            clock=clock, issuer=issuer, host=host, port=scheduler_port, log_capacity=log_capacity
+        )
         stack.callback(scheduler.stop)
     except BaseException:
         stack.close()

@@ -80,3 +80,11 @@ def test_concurrent_records_are_all_kept() -> None:
     for thread in threads:
         thread.join()
     assert log.count("CreateTask") == 4000
+
+
+def test_a_bounded_log_keeps_the_newest_entries_and_exact_counts() -> None:
+    log = recording.RequestLog(capacity=3)
+    for index in range(5):
+        log.record("svc", "CreateTask" if index % 2 else "GetTask", f"r{index}")
+    assert [entry.resource for entry in log.entries] == ["r2", "r3", "r4"]
+    assert (log.count(), log.count("CreateTask"), log.count("GetTask")) == (5, 2, 3)
