@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TextIO
 
 import pytest
@@ -21,27 +21,6 @@ _COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    config = structlog.get_config()
-    processors = config["processors"]
-    saved = processors.copy()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    # In place, like logs.configure(): loggers cached during the test keep this very list.
-    processors[:] = saved
-    structlog.configure(
-        processors=processors,
-        wrapper_class=config["wrapper_class"],
-        logger_factory=config["logger_factory"],
-        context_class=config["context_class"],
-        cache_logger_on_first_use=config["cache_logger_on_first_use"],
-    )
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.fixture

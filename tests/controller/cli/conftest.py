@@ -3,37 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 import pathlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import structlog
 
 from controller.registry import documents, model
 from emulators import pubsub, running, testing
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    config = structlog.get_config()
-    processors = config["processors"]
-    saved = processors.copy()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    # In place, like logs.configure(): loggers cached during the test keep this very list.
-    processors[:] = saved
-    structlog.configure(
-        processors=processors,
-        wrapper_class=config["wrapper_class"],
-        logger_factory=config["logger_factory"],
-        context_class=config["context_class"],
-        cache_logger_on_first_use=config["cache_logger_on_first_use"],
-    )
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.fixture
