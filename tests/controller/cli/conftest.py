@@ -1,4 +1,4 @@
-"""CLI tests run `main()` in-process, which configures logging: put the test's logging back."""
+"""CLI fixtures: emulators, a project of its own per test, registry files to point the CLI at."""
 
 from __future__ import annotations
 
