@@ -1,6 +1,9 @@
 """OIDC verification with google-auth against certificates served over real HTTP."""
 
+import base64
 import functools
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -16,6 +19,8 @@ from django.test import RequestFactory, override_settings
 from google.auth import crypt, jwt
 
 from django_integration import authentication
+from emulators import clock as clocks
+from emulators import oidc
 
 AUDIENCE = "https://tasks.example.com/gcp/tasks/RecordingTask"
 CALLER = "tasks@test-project.iam.gserviceaccount.com"
@@ -175,6 +180,142 @@ def test_unsigned_tokens_are_refused(keys):
     payload = jwt._helpers.unpadded_urlsafe_b64encode(json.dumps({"aud": AUDIENCE}).encode())
     with pytest.raises(authentication.Unauthenticated):
         verify(f"{header}.{payload.decode()}.", keys.url)
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _crafted(keys, header=None, claims=None, signature=None):
+    """A token with exactly this header and claims, RS256-signed by `keys` unless `signature`."""
+    header = {"alg": "RS256", "typ": "JWT", "kid": keys.kid} if header is None else header
+    now = int(time.time())
+    default_claims = {
+        "iss": "https://accounts.google.com",
+        "aud": AUDIENCE,
+        "email": CALLER,
+        "email_verified": True,
+        "iat": now,
+        "exp": now + 3600,
+    }
+    claims = default_claims if claims is None else claims
+    signed = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+    if signature is None:
+        signature = keys.signer.sign(signed.encode())
+    return f"{signed}.{_b64(signature)}"
+
+
+def _hs256(keys, secret):
+    # The classic key-confusion attack: an HMAC keyed with the public certificate.
+    header = {"alg": "HS256", "typ": "JWT", "kid": keys.kid}
+    token = _crafted(keys, header=header, signature=b"")
+    signed = token.rsplit(".", 1)[0].encode()
+    return f"{signed.decode()}.{_b64(hmac.new(secret, signed, hashlib.sha256).digest())}"
+
+
+@pytest.mark.parametrize(
+    ("make", "accepted"),
+    [
+        (lambda k: _crafted(k), True),
+        (lambda k: _crafted(k, header={"alg": "none", "kid": k.kid}, signature=b""), False),
+        (lambda k: _crafted(k, header={"alg": "RS512", "kid": k.kid}), False),
+        (lambda k: _hs256(k, k.certs[k.kid].encode()), False),
+        (lambda k: _crafted(k, header={"alg": "RS256"}), False),
+        (lambda k: _crafted(k, header={"alg": "RS256", "kid": 1}), False),
+        (lambda k: _crafted(k, header={"alg": "RS256", "kid": "unknown"}), False),
+        (lambda k: _crafted(k, header=["RS256"]), False),
+        (lambda k: _crafted(k, claims=["not", "an", "object"]), False),
+        (lambda k: _crafted(k, signature=b""), False),
+        (lambda k: _crafted(k)[:-4], False),  # truncated signature
+        (lambda k: _crafted(k) + ".extra", False),
+        (lambda k: _crafted(k).replace(".", "..", 1), False),
+        (lambda k: "é." + _crafted(k).split(".", 1)[1], False),
+        (lambda k: _b64(b"[" * 100_000) + "." + _crafted(k).split(".", 1)[1], False),
+    ],
+)
+def test_headers_and_segments_are_checked(keys, make, accepted):
+    token = make(keys)
+    if accepted:
+        assert verify(token, keys.url)["email"] == CALLER
+    else:
+        with pytest.raises(authentication.Unauthenticated):
+            verify(token, keys.url)
+
+
+@pytest.mark.parametrize(
+    ("iat", "exp", "accepted"),
+    [
+        (-60, 3600, True),
+        (5, 3600, True),  # issued slightly in the future: within the clock skew
+        (60, 3600, False),  # issued in the future beyond the skew
+        (-7200, -5, True),  # expired just now: within the clock skew
+        (-7200, -60, False),  # expired
+        (None, 3600, False),
+        (-60, None, False),
+        ("0", 3600, False),
+        (-60, "9999999999", False),
+        (True, 3600, False),
+        (-60, float("inf"), False),
+        (float("nan"), 3600, False),
+    ],
+)
+def test_lifetime_is_checked(keys, iat, exp, accepted):
+    now = int(time.time())
+    claims = {
+        "iss": "https://accounts.google.com",
+        "aud": AUDIENCE,
+        "email": CALLER,
+        "email_verified": True,
+    }
+    for name, offset in (("iat", iat), ("exp", exp)):
+        if isinstance(offset, int) and not isinstance(offset, bool):
+            claims[name] = now + offset
+        elif offset is not None:
+            claims[name] = offset
+    token = _crafted(keys, claims=claims)
+    if accepted:
+        assert verify(token, keys.url)["email"] == CALLER
+    else:
+        with pytest.raises(authentication.Unauthenticated):
+            verify(token, keys.url)
+
+
+@pytest.mark.parametrize(
+    ("shift", "lifetime", "refusal"),
+    [
+        (timedelta(0), 3600, None),
+        (timedelta(hours=-2), 3600, authentication.Unauthenticated),  # expired an hour ago
+        (timedelta(minutes=5), 3600, authentication.Unauthenticated),  # not yet valid
+        (timedelta(seconds=-5), 1, None),  # expired 4 s ago: within the clock skew
+    ],
+)
+def test_issuer_tokens_are_checked_against_wall_time(shift, lifetime, refusal):
+    # The emulator stamps tokens on its own clock, so a shifted clock makes stale/early tokens.
+    clock = clocks.ManualClock(datetime.now(UTC) + shift)
+    with oidc.Issuer(clock=clock) as issuer:
+        token = issuer.token(AUDIENCE, CALLER, lifetime=lifetime)
+        if refusal is None:
+            assert verify(token, issuer.certs_url)["sub"] == oidc.subject_of(CALLER)
+        else:
+            with pytest.raises(refusal):
+                verify(token, issuer.certs_url)
+
+
+def test_an_unparsable_certificate_refuses_only_its_own_tokens(keys):
+    keys.certs["broken"] = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"
+    broken = _crafted(keys, header={"alg": "RS256", "kid": "broken"})
+    with pytest.raises(authentication.Unauthenticated):
+        verify(broken, keys.url)
+    assert verify(keys.token(), keys.url)["email"] == CALLER
+
+
+def test_certificates_are_parsed_once_per_fetch(keys):
+    certificates = authentication.Certificates(keys.url, clock=FakeClock())
+    verifier = certificates.verifier(keys.kid)
+    assert verifier is not None
+    assert all(certificates.verifier(keys.kid) is verifier for _ in range(20))
+    assert certificates.verifier("unknown") is None
+    assert certificates.fetches == 1
 
 
 class FakeClock:
