@@ -3,24 +3,28 @@
 The client is created lazily under a lock and reused by every enqueue (gRPC channels are
 thread-safe); it talks to an emulator over an insecure channel when `GCP_TASKS_EMULATOR_TARGET`
 or `CLOUD_TASKS_EMULATOR_HOST` is set. Queues are not checked before each task: a missing queue
-shows up as NotFound, is created once, and the task is retried once.
+shows up as NotFound, is created once, and the task is retried once. Values derived from settings
+are cached until Django's `setting_changed` signal (sent by `override_settings`), as Django's own
+caches are, and keyed on the environment variables they read.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent import futures
 from datetime import datetime
 from typing import Any
 
 import grpc
 import structlog
+from django.core.signals import setting_changed
 from google.api_core import exceptions as api_exceptions
 from google.cloud import tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
-from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf import duration_pb2
 
 from django_integration import conf, exceptions
 
@@ -36,6 +40,16 @@ _client_lock = threading.Lock()
 _client: tuple[str | None, tasks_v2.CloudTasksClient] | None = None
 _queue_lock = threading.Lock()
 _queues_created: set[str] = set()
+# Derived settings by the environment variables they depend on; emptied when a setting changes.
+_targets: dict[str | None, str | None] = {}
+_queue_paths: dict[tuple[str, str | None], str] = {}
+_oidc: dict[None, tuple[str | None, str | None]] = {}
+# The raw protobuf classes: one constructor call builds the whole message, far faster than
+# setting proto-plus fields one by one.
+_TASK_PB = tasks_v2.Task.pb()
+_HTTP_REQUEST_PB = tasks_v2.HttpRequest.pb()
+_OIDC_TOKEN_PB = tasks_v2.OidcToken.pb()
+_POST = int(tasks_v2.HttpMethod.POST)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +67,11 @@ class TaskRequest:
 def client() -> tasks_v2.CloudTasksClient:
     """The process's Cloud Tasks client, rebuilt only when the emulator target changes."""
     global _client
-    target = conf.settings.emulator_target
+    host = os.environ.get("CLOUD_TASKS_EMULATOR_HOST")
+    try:
+        target = _targets[host]
+    except KeyError:
+        target = _targets[host] = conf.settings.emulator_target
     current = _client
     if current is not None and current[0] == target:
         return current[1]
@@ -78,63 +96,95 @@ def enqueue(request: TaskRequest) -> tasks_v2.Task:
     return _create(client(), parent, build_task(parent, request))
 
 
-def enqueue_many(requests: Sequence[TaskRequest], *, max_workers: int = 16) -> list[Any]:
-    """Create many tasks concurrently over the one client: each created task or its exception."""
-    if not requests:
-        return []
+def enqueue_many(
+    requests: Iterable[TaskRequest | Exception], *, max_workers: int = 16
+) -> list[Any]:
+    """Create many tasks concurrently over the one client: each created task or its exception.
+
+    Each task is sent as soon as it is built, so sending overlaps building the rest; an item
+    that is already an exception (its request could not be made) is reported as it is."""
+    if isinstance(requests, Sequence):
+        if not requests:
+            return []
+        max_workers = min(max_workers, len(requests))
     shared = client()
-    prepared: list[Any] = []
-    for request in requests:
-        try:
-            parent = queue_path(request.queue)
-            prepared.append((parent, build_task(parent, request)))
-        except Exception as error:  # reported for this item only
-            prepared.append(error)
-    workers = max(1, min(max_workers, len(requests)))
-    with futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="enqueue") as pool:
-        pending = [
-            item if isinstance(item, Exception) else pool.submit(_create, shared, *item)
-            for item in prepared
-        ]
+    with futures.ThreadPoolExecutor(
+        max_workers=max(1, max_workers), thread_name_prefix="enqueue"
+    ) as pool:
+        pending: list[Any] = []
+        for request in requests:
+            if isinstance(request, Exception):
+                pending.append(request)
+                continue
+            try:
+                parent = queue_path(request.queue)
+                pending.append(pool.submit(_create, shared, parent, build_task(parent, request)))
+            except Exception as error:  # reported for this item only
+                pending.append(error)
         return [item if isinstance(item, Exception) else _outcome(item) for item in pending]
 
 
 def queue_path(queue: str) -> str:
-    settings = conf.settings
-    return f"projects/{settings.project}/locations/{settings.region}/queues/{queue}"
+    # The project may come from GOOGLE_CLOUD_PROJECT, which no signal announces: part of the key.
+    key = (queue, os.environ.get("GOOGLE_CLOUD_PROJECT"))
+    try:
+        return _queue_paths[key]
+    except KeyError:
+        settings = conf.settings
+        path = f"projects/{settings.project}/locations/{settings.region}/queues/{queue}"
+        _queue_paths[key] = path
+        return path
 
 
 def build_task(parent: str, request: TaskRequest) -> tasks_v2.Task:
     """The Cloud Tasks message, refused before any API call when it exceeds the size limit."""
-    settings = conf.settings
-    http_request = tasks_v2.HttpRequest(
-        http_method=tasks_v2.HttpMethod.POST,
+    http_request = _HTTP_REQUEST_PB(
+        http_method=_POST,
         url=request.url,
         headers={"Content-Type": "application/json"},
         body=request.body.encode("utf-8"),
     )
-    email = settings.service_account_email
+    email, audience = _oidc_settings()
     if email:
-        http_request.oidc_token = tasks_v2.OidcToken(
-            service_account_email=email, audience=settings.oidc_audience or request.url
+        http_request.oidc_token.CopyFrom(
+            _OIDC_TOKEN_PB(service_account_email=email, audience=audience or request.url)
         )
-    task = tasks_v2.Task(http_request=http_request)
+    task = _TASK_PB(http_request=http_request)
     if request.task_id:
         task.name = f"{parent}/tasks/{request.task_id}"
     if request.schedule_time is not None:
-        stamp = timestamp_pb2.Timestamp()
-        stamp.FromDatetime(request.schedule_time)
-        task.schedule_time = stamp
+        task.schedule_time.FromDatetime(request.schedule_time)
     if request.dispatch_deadline is not None:
-        task.dispatch_deadline = duration_pb2.Duration(seconds=int(request.dispatch_deadline))
+        task.dispatch_deadline.CopyFrom(
+            duration_pb2.Duration(seconds=int(request.dispatch_deadline))
+        )
     if len(http_request.body) + _SIZE_SLACK > MAX_TASK_BYTES:
-        size = len(tasks_v2.Task.serialize(task))
+        size = task.ByteSize()
         if size > MAX_TASK_BYTES:
             raise exceptions.PayloadTooLargeError(
                 f"Task of {size} bytes exceeds Cloud Tasks' limit of {MAX_TASK_BYTES} bytes: "
                 "pass a reference (an id, a storage path) instead of the data"
             )
-    return task
+    wrapped: tasks_v2.Task = tasks_v2.Task.wrap(task)
+    return wrapped
+
+
+def _oidc_settings() -> tuple[str | None, str | None]:
+    try:
+        return _oidc[None]
+    except KeyError:
+        settings = conf.settings
+        value = _oidc[None] = (settings.service_account_email, settings.oidc_audience)
+        return value
+
+
+def _clear_caches(**kwargs: Any) -> None:
+    _targets.clear()
+    _queue_paths.clear()
+    _oidc.clear()
+
+
+setting_changed.connect(_clear_caches, dispatch_uid="django_integration.enqueueing")
 
 
 def _create(shared: tasks_v2.CloudTasksClient, parent: str, task: tasks_v2.Task) -> tasks_v2.Task:

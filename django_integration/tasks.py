@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 from django.template.defaultfilters import slugify
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from django_integration import conf, deliveries, enqueueing, exceptions, names, payloads
@@ -27,6 +28,11 @@ MAX_SCHEDULE_AHEAD = timedelta(days=30)
 _lock = threading.Lock()
 _registered: dict[str, type[Task]] = {}
 _conflicts: dict[str, set[str]] = {}
+# Paths `reverse()` gave and the execution mode, until Django's `setting_changed` signal (sent by
+# `override_settings`) empties them, as it empties Django's own URL caches.
+_paths: dict[tuple[str, str, Any, str], str] = {}
+_modes: dict[None, str] = {}
+_domains: dict[None, str] = {}  # only an https:// domain, valid whatever the environment
 
 
 class TaskMeta(type):
@@ -87,10 +93,11 @@ class Task(metaclass=TaskMeta):
             return [None for _ in items]
         if mode == "eager":
             return [_capture(task._execute_eagerly, kwargs) for kwargs in items]
-        requests = [_capture(task._request, kwargs, None) for kwargs in items]
-        pending = [request for request in requests if isinstance(request, enqueueing.TaskRequest)]
-        sent = iter(enqueueing.enqueue_many(pending, max_workers=max_workers))
-        return [next(sent) if isinstance(r, enqueueing.TaskRequest) else r for r in requests]
+        if not items:
+            return []
+        # A generator: each task is sent while the next ones are still being prepared.
+        requests = (_capture(task._request, kwargs, None) for kwargs in items)
+        return enqueueing.enqueue_many(requests, max_workers=min(max_workers, len(items)))
 
     @classmethod
     def name(cls) -> str:
@@ -110,7 +117,14 @@ class Task(metaclass=TaskMeta):
 
     @classmethod
     def url(cls) -> str:
-        return f"{_domain()}{reverse(cls._url_name, args=(cls.name(),))}"
+        name = cls.name()
+        # reverse() depends on the thread's urlconf and script prefix: both are in the key.
+        key = (cls._url_name, name, get_urlconf(), get_script_prefix())
+        try:
+            path = _paths[key]
+        except KeyError:
+            path = _paths[key] = reverse(cls._url_name, args=(name,))
+        return f"{_domain()}{path}"
 
     def _send(self, task_kwargs: dict[str, Any], schedule_time: datetime | None) -> Any:
         mode = _execution_mode()
@@ -276,6 +290,14 @@ def _register(cls: type[Task]) -> None:
 
 
 def _execution_mode() -> str:
+    try:
+        return _modes[None]
+    except KeyError:
+        mode = _modes[None] = _read_execution_mode()  # an incompatible pair raises every time
+        return mode
+
+
+def _read_execution_mode() -> str:
     settings = conf.settings
     if settings.disable_execute and settings.eager_execute:
         raise exceptions.IncompatibleSettingsError(
@@ -288,12 +310,18 @@ def _execution_mode() -> str:
 
 
 def _domain() -> str:
+    try:
+        return _domains[None]
+    except KeyError:
+        pass
     settings = conf.settings
     domain = settings.domain
     if not domain:
         raise ImproperlyConfigured("GCP_TASKS_DOMAIN is not set")
     if not domain.startswith("https://") and not (settings.eager_execute or settings.emulating):
         raise exceptions.InvalidTaskDomainError(domain)
+    if domain.startswith("https://"):
+        _domains[None] = domain
     return domain
 
 
@@ -318,6 +346,15 @@ def _schedule_time(when: Any) -> datetime:
     if seconds > MAX_SCHEDULE_AHEAD.total_seconds():
         raise ValueError(f"Cloud Tasks schedules at most 30 days ahead, not {when!r} from now")
     return now + timedelta(seconds=max(seconds, 0))
+
+
+def _clear_caches(**kwargs: Any) -> None:
+    _paths.clear()
+    _modes.clear()
+    _domains.clear()
+
+
+setting_changed.connect(_clear_caches, dispatch_uid="django_integration.tasks")
 
 
 def _capture(function: Any, *args: Any) -> Any:

@@ -180,3 +180,92 @@ def test_a_queue_deleted_behind_our_back_is_recreated(target, cloud_tasks_emulat
         testapp_tasks.RecordingTask().enqueue(n=2)  # we remembered creating it
     testapp_tasks.RecordingTask().enqueue(n=3)  # ... and forgot it after that failure
     assert cloud_tasks_emulator.requests.count("CreateQueue") == 2
+
+
+def test_enqueue_many_sends_tasks_while_the_rest_are_prepared(
+    target, cloud_tasks_emulator, isolated_registrations
+):
+    from django_integration.tasks import OnDemandTask
+
+    seen_before_last: list[int] = []
+
+    class Watched(OnDemandTask):
+        prepared = 0
+
+        @property
+        def queue_name(self):
+            Watched.prepared += 1
+            if Watched.prepared == 10:  # the last task waits until an earlier one was sent
+                seen_before_last.append(
+                    testing.eventually(
+                        lambda: cloud_tasks_emulator.requests.count("CreateTask"), timeout=10
+                    )
+                )
+            return "test-queue"
+
+    outcomes = Watched.enqueue_many([{"n": n} for n in range(10)], max_workers=4)
+
+    assert all(isinstance(outcome, tasks_v2.Task) for outcome in outcomes)
+    assert seen_before_last and seen_before_last[0] >= 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "request_fields", "expected"),
+    [
+        (
+            {},
+            {},
+            {"oidc_token": {"service_account_email": CALLER, "audience": "https://h/x"}},
+        ),
+        (
+            {"GCP_TASKS_OIDC_AUDIENCE": "https://aud"},
+            {"task_id": "abc"},
+            {
+                "oidc_token": {"service_account_email": CALLER, "audience": "https://aud"},
+                "name": f"{QUEUE}/tasks/abc",
+            },
+        ),
+        (
+            {"GCP_TASKS_SERVICE_ACCOUNT_EMAIL": None},
+            {
+                "schedule_time": datetime(2030, 1, 2, 3, 4, 5, 600000, tzinfo=UTC),
+                "dispatch_deadline": 900.5,
+            },
+            {
+                "schedule_time": datetime(2030, 1, 2, 3, 4, 5, 600000, tzinfo=UTC),
+                "dispatch_deadline": timedelta(seconds=900),
+            },
+        ),
+    ],
+)
+def test_build_task_makes_the_whole_message_from_current_settings(
+    overrides, request_fields, expected
+):
+    request = enqueueing.TaskRequest(queue="q", url="https://h/x", body='{"a":1}', **request_fields)
+    enqueueing.build_task(QUEUE, enqueueing.TaskRequest(queue="q", url="u", body=""))  # cached
+    with override_settings(**overrides):
+        task = enqueueing.build_task(QUEUE, request)
+
+    oidc = expected.pop("oidc_token", None)
+    wanted = tasks_v2.Task(
+        http_request=tasks_v2.HttpRequest(
+            http_method=tasks_v2.HttpMethod.POST,
+            url="https://h/x",
+            headers={"Content-Type": "application/json"},
+            body=b'{"a":1}',
+            oidc_token=tasks_v2.OidcToken(**oidc) if oidc else None,
+        ),
+        **expected,
+    )
+    assert isinstance(task, tasks_v2.Task)
+    assert task == wanted
+
+
+def test_queue_path_follows_settings_and_the_project_variable(monkeypatch):
+    assert enqueueing.queue_path("q") == "projects/test-project/locations/europe-west1/queues/q"
+    with override_settings(GCP_TASKS_PROJECT=None, GCP_TASKS_REGION="us-east1"):
+        monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "from-env")
+        assert enqueueing.queue_path("q") == "projects/from-env/locations/us-east1/queues/q"
+        monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "other")
+        assert enqueueing.queue_path("q") == "projects/other/locations/us-east1/queues/q"
+    assert enqueueing.queue_path("q") == "projects/test-project/locations/europe-west1/queues/q"

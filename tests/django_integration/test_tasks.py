@@ -244,3 +244,33 @@ def test_subscriber_topic_must_be_declared():
 
     with pytest.raises(NotImplementedError):
         _ = Forgetful().topic_id
+
+
+def test_cached_url_follows_the_script_prefix_urlconf_and_settings():
+    from django.urls import set_script_prefix, set_urlconf
+
+    task = testapp_tasks.RecordingTask
+    assert task.url() == "https://tasks.example.com/gcp/tasks/RecordingTask"
+    set_script_prefix("/app/")
+    try:
+        assert task.url() == "https://tasks.example.com/app/gcp/tasks/RecordingTask"
+    finally:
+        set_script_prefix("/")
+    set_urlconf("tests.django_integration.no_urls")
+    try:
+        with pytest.raises(Exception, match="gcp-tasks"):
+            task.url()
+    finally:
+        set_urlconf(None)
+    with override_settings(GCP_TASKS_DOMAIN="https://other.example.com"):
+        assert task.url() == "https://other.example.com/gcp/tasks/RecordingTask"
+    assert task.url() == "https://tasks.example.com/gcp/tasks/RecordingTask"
+
+
+def test_cached_execution_mode_follows_override_settings():
+    assert tasks._execution_mode() == "enqueue"
+    with override_settings(GCP_TASKS_EAGER_EXECUTE=True):
+        assert testapp_tasks.RecordingTask().enqueue(n=1) == {"received": {"n": 1}}
+    with override_settings(GCP_TASKS_DISABLE_EXECUTE=True):
+        assert testapp_tasks.RecordingTask().enqueue(n=1) is None
+    assert tasks._execution_mode() == "enqueue"
