@@ -8,7 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 
@@ -104,11 +104,13 @@ class Calls:
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
 
-    def read(self, operation: str, resource: str, function: Callable[[], T]) -> T:
-        return self._call(operation, resource, function, write=False)
+    def read(self, operation: str, resource: str, method: Callable[..., T], **request: Any) -> T:
+        """`method(**request)` on a Google client, counted, retried by us, bounded in time."""
+        return self._call(operation, resource, lambda: _bounded(method, request), write=False)
 
-    def write(self, operation: str, resource: str, function: Callable[[], T]) -> T:
-        return self._call(operation, resource, function, write=True)
+    def write(self, operation: str, resource: str, method: Callable[..., T], **request: Any) -> T:
+        """Like `read`, and waits for the write rate limiter first."""
+        return self._call(operation, resource, lambda: _bounded(method, request), write=True)
 
     def _call(self, operation: str, resource: str, function: Callable[[], T], *, write: bool) -> T:
         attempt = 0
@@ -141,3 +143,7 @@ class Calls:
                     delay_s=round(delay, 3),
                 )
                 self._sleep(delay)
+
+
+def _bounded(method: Callable[..., T], request: dict[str, Any]) -> T:
+    return method(**request, retry=NO_RETRY, timeout=TIMEOUT_SECONDS)

@@ -139,9 +139,8 @@ class SchedulerJobs:
             page = self._calls.read(
                 "ListJobs",
                 self.parent,
-                lambda request=request: self._client.list_jobs(
-                    request=request, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
-                ),
+                self._client.list_jobs,
+                request=request,
             )
             observed.extend(from_proto(job) for job in page.jobs)
             token = page.next_page_token
@@ -154,12 +153,9 @@ class SchedulerJobs:
         self._calls.write(
             "CreateJob",
             proto.name,
-            lambda: self._client.create_job(
-                parent=self.parent,
-                job=proto,
-                retry=calling.NO_RETRY,
-                timeout=calling.TIMEOUT_SECONDS,
-            ),
+            self._client.create_job,
+            parent=self.parent,
+            job=proto,
         )
 
     def update(self, job: model.SchedulerJob, owner: str, fields: Sequence[str]) -> None:
@@ -169,9 +165,9 @@ class SchedulerJobs:
         self._calls.write(
             "UpdateJob",
             proto.name,
-            lambda: self._client.update_job(
-                job=proto, update_mask=mask, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
-            ),
+            self._client.update_job,
+            job=proto,
+            update_mask=mask,
         )
 
     def pause(self, name: str) -> None:
@@ -179,9 +175,8 @@ class SchedulerJobs:
         self._calls.write(
             "PauseJob",
             path,
-            lambda: self._client.pause_job(
-                name=path, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
-            ),
+            self._client.pause_job,
+            name=path,
         )
 
     def resume(self, name: str) -> None:
@@ -189,9 +184,8 @@ class SchedulerJobs:
         self._calls.write(
             "ResumeJob",
             path,
-            lambda: self._client.resume_job(
-                name=path, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
-            ),
+            self._client.resume_job,
+            name=path,
         )
 
     def delete(self, name: str) -> None:
@@ -199,9 +193,8 @@ class SchedulerJobs:
         self._calls.write(
             "DeleteJob",
             path,
-            lambda: self._client.delete_job(
-                name=path, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
-            ),
+            self._client.delete_job,
+            name=path,
         )
 
 

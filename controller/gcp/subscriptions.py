@@ -141,9 +141,8 @@ class Subscriptions:
             page = self._calls.read(
                 "ListSubscriptions",
                 project_path,
-                lambda request=request: self._subscriber.list_subscriptions(
-                    request=request, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
-                ),
+                self._subscriber.list_subscriptions,
+                request=request,
             )
             observed.extend(from_proto(proto, self.project) for proto in page.subscriptions)
             token = page.next_page_token
@@ -173,9 +172,8 @@ class Subscriptions:
             return self._calls.write(
                 "UpdateSubscription",
                 proto.name,
-                lambda: self._subscriber.update_subscription(
-                    request=request, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
-                ),
+                self._subscriber.update_subscription,
+                request=request,
             )
 
         try:
@@ -193,9 +191,8 @@ class Subscriptions:
         self._calls.write(
             "DeleteSubscription",
             path,
-            lambda: self._subscriber.delete_subscription(
-                subscription=path, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
-            ),
+            self._subscriber.delete_subscription,
+            subscription=path,
         )
 
     def recreate(self, subscription: model.Subscription, owner: str) -> None:
@@ -208,9 +205,8 @@ class Subscriptions:
         self._calls.write(
             "CreateSubscription",
             proto.name,
-            lambda: self._subscriber.create_subscription(
-                request=proto, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
-            ),
+            self._subscriber.create_subscription,
+            request=proto,
         )
 
     def _create_missing_topics(self, subscription: model.Subscription) -> bool:
@@ -225,18 +221,16 @@ class Subscriptions:
                 self._calls.read(
                     "GetTopic",
                     path,
-                    lambda path=path: self._publisher.get_topic(
-                        topic=path, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
-                    ),
+                    self._publisher.get_topic,
+                    topic=path,
                 )
             except errors.NotFound:
                 with contextlib.suppress(errors.Conflict):  # created concurrently: fine
                     self._calls.write(
                         "CreateTopic",
                         path,
-                        lambda path=path: self._publisher.create_topic(
-                            name=path, retry=calling.NO_RETRY, timeout=calling.TIMEOUT_SECONDS
-                        ),
+                        self._publisher.create_topic,
+                        name=path,
                     )
                 created = True
         return created

@@ -27,7 +27,8 @@ class FakeTime:
 def _failing(*failures: Exception, result: str = "done"):  # type: ignore[no-untyped-def]
     remaining = list(failures)
 
-    def call() -> str:
+    def call(**options: object) -> str:
+        assert options == {"retry": calling.NO_RETRY, "timeout": calling.TIMEOUT_SECONDS}
         if remaining:
             raise remaining.pop(0)
         return result
@@ -114,9 +115,9 @@ def test_writes_wait_for_the_limiter_reads_do_not() -> None:
     calls = calling.Calls(limiter=limiter, sleep=fake.sleep)
 
     for _ in range(3):
-        calls.read("ListJobs", "p", lambda: None)
+        calls.read("ListJobs", "p", lambda **options: None)
     for _ in range(3):
-        calls.write("CreateJob", "p", lambda: None)
+        calls.write("CreateJob", "p", lambda **options: None)
 
     assert fake.slept == pytest.approx([1.0, 1.0])
     assert calls.counts.total == 6
