@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import structlog
 
-from controller.gcp import reconciling
-from controller.reconcile import policies
+from controller.engine import reconciling
+from controller.planning import policies
 from controller.registry import errors as registry_errors
 from controller.registry import merging, model
 from controller.sources import fetching

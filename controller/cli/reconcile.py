@@ -7,7 +7,8 @@ import argparse
 import structlog
 
 from controller.cli import exits, options
-from controller.gcp import clients, errors, reconciling, reports
+from controller.engine import reconciling, reports
+from controller.gcp import clients, errors
 
 log = structlog.get_logger()
 

@@ -14,8 +14,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test import override_settings
 
-from controller.gcp import clients, errors, reconciling, reports
-from controller.reconcile import plans, policies
+from controller.engine import reconciling, reports
+from controller.gcp import clients, errors
+from controller.planning import plans, policies
 from controller.registry import documents, model
 from controller.registry import errors as registry_errors
 from django_integration import conf, registry

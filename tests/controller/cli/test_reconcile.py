@@ -14,7 +14,7 @@ from google.cloud import scheduler_v1
 from controller.cli import exits, main
 from controller.registry import model
 from emulators import running
-from tests.controller.gcp import resources
+from tests.controller import resources
 
 from .conftest import WriteRegistry, json_events
 

@@ -9,8 +9,7 @@ from controller.gcp import calling, errors, scheduler_jobs
 from controller.gcp import clients as gcp_clients
 from controller.registry import model
 from emulators import running
-
-from . import resources
+from tests.controller import resources
 
 PARENT = "projects/p/locations/europe-west1"
 

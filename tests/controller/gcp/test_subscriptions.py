@@ -9,8 +9,7 @@ from google.pubsub_v1 import types
 from controller.gcp import calling, errors, subscriptions
 from controller.gcp import clients as gcp_clients
 from controller.registry import model
-
-from . import resources
+from tests.controller import resources
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from controller.reconcile import planning, plans, policies
+from controller.planning import planner, plans, policies
 from controller.registry import merging, model
 
 Resource = model.SchedulerJob | model.Subscription
@@ -56,10 +56,10 @@ def changed(resource: Any, **changes: Any) -> Any:
 def run(
     desired: Sequence[model.Registry],
     observed: Sequence[Observed],
-    policy: policies.Policy = planning.DEFAULT_POLICY,
+    policy: policies.Policy = planner.DEFAULT_POLICY,
     conflicts: Sequence[merging.Conflict] = (),
 ) -> plans.Plan:
-    return planning.plan(
+    return planner.plan(
         desired,
         [o for o in observed if isinstance(o, model.ObservedJob)],
         [o for o in observed if isinstance(o, model.ObservedSubscription)],

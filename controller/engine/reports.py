@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from controller.gcp import errors
-from controller.reconcile import plans
+from controller.planning import plans
 from controller.registry import merging, model
 
 # Verbs after which the resource exists (and is ours) whatever the outcome of the write.

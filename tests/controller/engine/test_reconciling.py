@@ -17,13 +17,13 @@ from google.protobuf import field_mask_pb2
 from google.pubsub_v1 import types as pubsub_types
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
-from controller.gcp import calling, errors, reconciling
+from controller.engine import reconciling
+from controller.gcp import calling, errors
 from controller.gcp import clients as gcp_clients
-from controller.reconcile import plans, policies
+from controller.planning import plans, policies
 from controller.registry import model
 from emulators import pubsub, running
-
-from . import resources
+from tests.controller import resources
 
 FAST = {"writes_per_second": 1000.0}
 

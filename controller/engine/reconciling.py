@@ -15,8 +15,9 @@ from typing import TypeVar
 
 import structlog
 
-from controller.gcp import calling, clients, errors, reports, scheduler_jobs, subscriptions
-from controller.reconcile import planning, plans, policies
+from controller.engine import reports
+from controller.gcp import calling, clients, errors, scheduler_jobs, subscriptions
+from controller.planning import planner, plans, policies
 from controller.registry import merging, model
 
 log = structlog.get_logger()
@@ -169,7 +170,7 @@ class _Scope:
                 bound.error("list_failed", reason=listed.reason, retryable=listed.retryable)
         if all(isinstance(x, errors.ApiError) for x in (listed_jobs, observed_subscriptions)):
             return reports.ScopeReport(self.project, self.location, error=failure)
-        plan = planning.plan(registries, observed_jobs, observed_subs, policy, conflicts=conflicts)
+        plan = planner.plan(registries, observed_jobs, observed_subs, policy, conflicts=conflicts)
         for action in plan.actions:
             for drift in action.drift:
                 bound.info(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from controller.reconcile import policies
+from controller.planning import policies
 
 
 def test_defaults_are_the_safe_ones() -> None:

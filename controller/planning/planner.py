@@ -13,7 +13,7 @@ from __future__ import annotations
 import collections
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from controller.reconcile import diffs, plans, policies
+from controller.planning import diffs, plans, policies
 from controller.registry import merging, model
 
 DEFAULT_POLICY = policies.Policy()
