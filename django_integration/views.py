@@ -19,7 +19,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from django_integration import authentication, deliveries, payloads, tasks
+from django_integration import authentication, deliveries, payloads, recording, tasks
 
 logger = structlog.get_logger()
 
@@ -47,14 +47,17 @@ class GoogleCloudTaskView(View):
         info = deliveries.task_info(request.headers, caller=(claims or {}).get("email"))
         if delivery_attempt is not None:
             info = dataclasses.replace(info, delivery_attempt=delivery_attempt)
+        execution = recording.start(recording.class_delivery(task_class, task_kwargs, info))
         started = time.perf_counter()
         try:
             task = task_class()
             task.task_info = info
             result = task.execute(**task_kwargs)
-        except Exception:
+        except Exception as error:
+            execution.failed(error)
             logger.exception("task_failed", task=task_name, **_log_context(info))
             return _json(500, {"error": "Error running task"})
+        execution.succeeded(result)
         logger.info(
             "task_succeeded",
             task=task_name,

@@ -1,5 +1,8 @@
 """Settings for the django_integration tests; tests change them with `override_settings`."""
 
+import os
+import tempfile
+
 SECRET_KEY = "tests-only"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
@@ -9,7 +12,16 @@ INSTALLED_APPS = [
     "tests.django_integration.testapp",
 ]
 ROOT_URLCONF = "tests.django_integration.urls"
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+# A file, not memory: the live server's threads each get a connection of their own, as in
+# production; IMMEDIATE transactions take SQLite's write lock at BEGIN (Django's advice).
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": ":memory:",
+        "TEST": {"NAME": os.path.join(tempfile.gettempdir(), f"gcp-tasks-tests-{os.getpid()}.db")},
+        "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+    }
+}
 USE_TZ = True
 TIME_ZONE = "UTC"
 
