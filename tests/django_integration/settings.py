@@ -3,6 +3,8 @@
 import os
 import tempfile
 
+import django
+
 SECRET_KEY = "tests-only"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
@@ -32,3 +34,13 @@ GCP_TASKS_RESOURCE_AFFIX = "test"
 GCP_TASKS_PROJECT = "test-project"
 GCP_TASKS_SERVICE_ACCOUNT_EMAIL = "tasks@test-project.iam.gserviceaccount.com"
 STATIC_URL = "/static/"  # the live server's static-files handler needs one
+
+# Django's task framework: django.tasks on Django 6, the django-tasks backport on 5.2.
+FRAMEWORK = "django.tasks" if django.VERSION >= (6,) else "django_tasks"
+BACKEND = "django_integration.backends.CloudTasksBackend"
+TASKS = {
+    "default": {"BACKEND": BACKEND, "QUEUES": ["default", "reports"]},
+    "deduplicated": {"BACKEND": BACKEND, "QUEUES": ["default"], "OPTIONS": {"DEDUPLICATE": True}},
+    # Tasks of other backends must never run at the endpoint.
+    "immediate": {"BACKEND": f"{FRAMEWORK}.backends.immediate.ImmediateBackend"},
+}

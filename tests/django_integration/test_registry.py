@@ -174,3 +174,24 @@ def test_the_example_project_exports_a_valid_stable_registry(tmp_path):
     )
     assert sub.enable_message_ordering and sub.topic == "orders"
     assert (parsed.project, parsed.affix, parsed.owner) == ("example-shop", "shop", "shop")
+
+
+def test_periodic_django_tasks_become_scheduler_jobs_beside_the_classes():
+    built = registry.build()
+    sweep = next(job for job in built.scheduler_jobs if job.name == "test--sweep")
+    assert sweep == model.SchedulerJob(
+        name="test--sweep",
+        schedule="*/5 * * * *",
+        uri="https://tasks.example.com/gcp/django-tasks/tests.django_integration.testapp.tasks.sweep",
+        time_zone="Europe/Paris",
+        description="Sweep the recent orders.",  # the docstring's first line
+        body='{"args":[],"kwargs":{"scope":"recent"}}',
+        headers={"Content-Type": "application/json"},
+        oidc_token=TOKEN,
+        retry=model.SchedulerRetry(retry_count=2),
+        attempt_deadline=1800.0,
+    )
+    assert [job.name for job in built.scheduler_jobs] == sorted(
+        job.name for job in built.scheduler_jobs
+    )
+    assert registry.render() == registry.render()  # byte-stable
