@@ -4,8 +4,9 @@ Ownership: an observed resource is ours only when its owner marker equals the ow
 registry in this pass and its name starts with that registry's `{affix}{delimiter}`; pull
 subscriptions never are. Resources that are not ours never appear in the plan, except as the
 reason a desired name cannot be used (`Verb.CONFLICT`). Deletions are bounded: an owner whose
-registries are all empty keeps its resources, and a plan deleting more than
-`policy.max_deletion_ratio` of the owned resources is refused, unless mass deletion is allowed.
+registries are all empty keeps its resources, and a plan deleting all, or more than
+`policy.max_deletion_ratio`, of one owner's resources of one kind is refused, unless mass
+deletion is allowed.
 """
 
 from __future__ import annotations
@@ -56,8 +57,13 @@ def plan(
         _plan_subscriptions(desired, subs, scope, policy, contested[plans.Kind.SUBSCRIPTION])
     )
     actions.sort(key=lambda a: (_KIND_ORDER[a.kind], a.name, a.verb in _FOLLOW_UPS))
-    owned = sum(scope.owns(o.owner, name) for name, o in jobs.items()) + sum(
-        o.push and scope.owns(o.owner, name) for name, o in subs.items()
+    owned = collections.Counter(
+        (plans.Kind.SCHEDULER_JOB, o.owner) for name, o in jobs.items() if scope.owns(o.owner, name)
+    )
+    owned.update(
+        (plans.Kind.SUBSCRIPTION, o.owner)
+        for name, o in subs.items()
+        if o.push and scope.owns(o.owner, name)
     )
     return plans.Plan(actions=tuple(actions), refused=_refusal(actions, owned, policy))
 
@@ -276,16 +282,27 @@ def _orphan(
     )
 
 
-def _refusal(actions: Sequence[plans.Action], owned: int, policy: policies.Policy) -> str:
-    deletions = sum(action.verb is plans.Verb.DELETE for action in actions)
-    if (
-        not deletions
-        or policy.allow_mass_deletion
-        or deletions <= owned * policy.max_deletion_ratio
-    ):
-        return ""
-    return (
-        f"refusing to delete {deletions} of {owned} owned resources "
-        f"(more than max_deletion_ratio {policy.max_deletion_ratio:.0%}); "
-        "allow mass deletion to apply this plan"
+def _refusal(
+    actions: Sequence[plans.Action],
+    owned: Mapping[tuple[plans.Kind, str | None], int],
+    policy: policies.Policy,
+) -> str:
+    """Why the plan may not be applied: the deletions of each kind and owner, judged apart, so
+    one kind lost from an export is not hidden by the other kind's count."""
+    deletions = collections.Counter(
+        (action.kind, action.owner) for action in actions if action.verb is plans.Verb.DELETE
     )
+    refused = []
+    for (kind, owner), count in sorted(deletions.items()):
+        of = owned[kind, owner]
+        if policy.allows_deleting(count, of):
+            continue
+        why = (
+            "all of them"
+            if count >= of
+            else f"more than max_deletion_ratio {policy.max_deletion_ratio:.0%}"
+        )
+        refused.append(f"{count} of {of} {kind.value}s of owner {owner!r} ({why})")
+    if not refused:
+        return ""
+    return f"refusing to delete {' and '.join(refused)}; allow mass deletion to apply this plan"

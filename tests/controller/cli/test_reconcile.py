@@ -148,6 +148,30 @@ def test_a_refused_plan_exits_1_and_its_dry_run_0_like_plan(
     assert "REFUSED, nothing would be applied: refusing to delete 2 of 3" in capsys.readouterr().out
 
 
+def test_an_export_that_lost_its_periodic_tasks_is_refused_until_allowed(
+    emulators: running.Service,
+    project: str,
+    write_registry: WriteRegistry,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    subs = tuple(resources.subscription(f"event-{i}") for i in range(4))
+    before = resources.registry(project, jobs=(resources.job("cleanup"),), subs=subs)
+    assert main.main(["reconcile", "--registry", str(write_registry(before))]) == 0
+    # Deleting 1 of 5 owned resources is under the ratio; it is every job the owner has.
+    path = write_registry(resources.registry(project, subs=subs))
+    emulators.requests.clear()
+    capsys.readouterr()
+
+    assert main.main(["reconcile", "--registry", str(path), "--log-format", "json"]) == 1
+
+    assert emulators.requests.writes() == []
+    (refused,) = [e for e in json_events(capsys.readouterr().err) if e["event"] == "plan_refused"]
+    assert "1 of 1 scheduler_jobs of owner 'shop' (all of them)" in refused["reason"]
+
+    assert main.main(["reconcile", "--registry", str(path), "--allow-mass-deletion"]) == 0
+    assert [w.method for w in emulators.requests.writes()] == ["DeleteJob"]
+
+
 def test_console_script_in_a_subprocess(
     emulators: running.Service,
     project: str,
