@@ -183,38 +183,92 @@ class _Scope:
                 )
         if plan.refused:
             bound.error("plan_refused", reason=plan.refused, writes=len(plan.writes))
-        outcomes = []
+        outcomes: list[reports.Outcome] = []
         for action in plan.actions:
-            if action.verb in (plans.Verb.RECREATE_NEEDED, plans.Verb.CONFLICT):
+            if action.verb in plans.BLOCKED_VERBS:
                 bound.warning(action.verb.value, **_describe(action))
             if not action.is_write or plan.refused or dry_run:
                 if action.is_write and dry_run and not plan.refused:
                     bound.info("action_planned", **_describe(action), dry_run=True)
                 outcomes.append(reports.Outcome(action, self.project, self.location))
                 continue
-            outcomes.append(self._apply(action, bound))
+            outcomes.extend(self._apply(action, policy, bound))
         return reports.ScopeReport(
             self.project, self.location, plan=plan, outcomes=tuple(outcomes), error=failure
         )
 
     def _apply(
-        self, action: plans.Action, bound: structlog.typing.FilteringBoundLogger
-    ) -> reports.Outcome:
+        self,
+        action: plans.Action,
+        policy: policies.Policy,
+        bound: structlog.typing.FilteringBoundLogger,
+    ) -> tuple[reports.Outcome, ...]:
         try:
             if action.kind is plans.Kind.SCHEDULER_JOB:
                 self._apply_job(action)
             else:
                 self._apply_subscription(action)
+        except errors.Conflict as error:
+            if action.verb is not plans.Verb.CREATE:
+                return (self._failed(action, error, bound),)
+            return self._read_back(action, policy, bound)
         except errors.ApiError as error:
-            bound.error(
-                "action_failed",
-                **{**_describe(action), "reason": error.reason},
-                error=error.code,
-                retryable=error.retryable,
-            )
-            return reports.Outcome(action, self.project, self.location, applied=True, error=error)
+            return (self._failed(action, error, bound),)
         bound.info("action_applied", **_describe(action))
-        return reports.Outcome(action, self.project, self.location, applied=True)
+        return (reports.Outcome(action, self.project, self.location, applied=True),)
+
+    def _read_back(
+        self,
+        create: plans.Action,
+        policy: policies.Policy,
+        bound: structlog.typing.FilteringBoundLogger,
+    ) -> tuple[reports.Outcome, ...]:
+        """A Create answered ALREADY_EXISTS, most often the retry of one whose answer was lost:
+        read the resource and plan it like a listed one (ours and in line: the create is done)."""
+        desired = create.desired
+        assert desired is not None
+        found: model.ObservedJob | model.ObservedSubscription
+        try:
+            if isinstance(desired, model.SchedulerJob):
+                found = self.jobs.get(create.name)
+                # As a Create leaves it: enabled. The plan's own PAUSE comes next if desired.
+                desired = dataclasses.replace(desired, paused=False)
+            else:
+                found = self.subscriptions.get(create.name)
+        except errors.ApiError as error:
+            return (self._failed(create, error, bound),)
+        actions = planner.existing(desired, found, create.owner, policy)
+        bound.info(
+            "already_exists",
+            kind=create.kind.value,
+            name=create.name,
+            verbs=[action.verb.value for action in actions],
+        )
+        outcomes: list[reports.Outcome] = []
+        for action in actions:
+            if action.verb is plans.Verb.UNCHANGED:
+                bound.info("action_applied", **_describe(create))
+                outcomes.append(reports.Outcome(create, self.project, self.location, applied=True))
+            elif action.is_write:
+                outcomes.extend(self._apply(action, policy, bound))
+            else:  # someone else's resource, or an immutable field we may not change
+                bound.warning(action.verb.value, **_describe(action))
+                outcomes.append(reports.Outcome(action, self.project, self.location))
+        return tuple(outcomes)
+
+    def _failed(
+        self,
+        action: plans.Action,
+        error: errors.ApiError,
+        bound: structlog.typing.FilteringBoundLogger,
+    ) -> reports.Outcome:
+        bound.error(
+            "action_failed",
+            **{**_describe(action), "reason": error.reason},
+            error=error.code,
+            retryable=error.retryable,
+        )
+        return reports.Outcome(action, self.project, self.location, applied=True, error=error)
 
     def _apply_job(self, action: plans.Action) -> None:
         desired = action.desired

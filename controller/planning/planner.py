@@ -154,24 +154,7 @@ def _plan_jobs(
                         kind, job.name, plans.Verb.PAUSE, job, None, pause, owner=owner
                     )
                 continue
-            if found.owner != owner:
-                yield _conflict(
-                    kind, job.name, job, _not_ours(kind, job.name, found.owner, owner, False)
-                )
-                continue
-            drift = diffs.compare_jobs(job, found.job)
-            paused = diffs.compare_paused(job, found.job)
-            if drift:
-                yield plans.Action(
-                    kind, job.name, plans.Verb.UPDATE, job, found.job, drift, owner=owner
-                )
-            if paused is not None:
-                verb = plans.Verb.PAUSE if job.paused else plans.Verb.RESUME
-                yield plans.Action(kind, job.name, verb, job, found.job, (paused,), owner=owner)
-            if not drift and paused is None:
-                yield plans.Action(
-                    kind, job.name, plans.Verb.UNCHANGED, job, found.job, owner=owner
-                )
+            yield from _existing_job(job, found, owner)
     for name, found in observed.items():
         if name in wanted or name in contested or not scope.owns(found.owner, name):
             continue
@@ -197,34 +180,7 @@ def _plan_subscriptions(
             if found is None:
                 yield plans.Action(kind, sub.name, plans.Verb.CREATE, desired=sub, owner=owner)
                 continue
-            if found.owner != owner or not found.push:
-                reason = _not_ours(kind, sub.name, found.owner, owner, not found.push)
-                yield _conflict(kind, sub.name, sub, reason)
-                continue
-            drift = diffs.compare_subscriptions(sub, found.subscription)
-            immutable = [d.field for d in drift if d.field in diffs.IMMUTABLE_SUBSCRIPTION_FIELDS]
-            if immutable:
-                fields = ", ".join(immutable)
-                if policy.allow_recreate:
-                    verb = plans.Verb.RECREATE
-                    reason = f"immutable {fields} changed: deleting and creating it again"
-                else:
-                    verb = plans.Verb.RECREATE_NEEDED
-                    reason = (
-                        f"immutable {fields} changed and Pub/Sub cannot update it; allow "
-                        "recreation to delete and create it (undelivered messages are lost)"
-                    )
-                yield plans.Action(
-                    kind, sub.name, verb, sub, found.subscription, drift, reason, owner
-                )
-            elif drift:
-                yield plans.Action(
-                    kind, sub.name, plans.Verb.UPDATE, sub, found.subscription, drift, owner=owner
-                )
-            else:
-                yield plans.Action(
-                    kind, sub.name, plans.Verb.UNCHANGED, sub, found.subscription, owner=owner
-                )
+            yield from _existing_subscription(sub, found, owner, policy)
     for name, found in observed.items():
         if (
             name in wanted
@@ -234,6 +190,74 @@ def _plan_subscriptions(
         ):
             continue
         yield _orphan(kind, name, found.subscription, found.owner or "", False, scope, policy)
+
+
+def existing(
+    desired: plans.Resource,
+    found: model.ObservedJob | model.ObservedSubscription,
+    owner: str,
+    policy: policies.Policy = DEFAULT_POLICY,
+) -> tuple[plans.Action, ...]:
+    """What to do to a desired resource found to exist after all (its Create answered
+    ALREADY_EXISTS): the rules `plan` applies to a listed one."""
+    if isinstance(desired, model.SchedulerJob) and isinstance(found, model.ObservedJob):
+        return tuple(_existing_job(desired, found, owner))
+    if isinstance(desired, model.Subscription) and isinstance(found, model.ObservedSubscription):
+        return tuple(_existing_subscription(desired, found, owner, policy))
+    raise TypeError(f"{type(found).__name__} does not match {type(desired).__name__}")
+
+
+def _existing_job(
+    job: model.SchedulerJob, found: model.ObservedJob, owner: str
+) -> Iterable[plans.Action]:
+    kind = plans.Kind.SCHEDULER_JOB
+    if found.owner != owner:
+        yield _conflict(kind, job.name, job, _not_ours(kind, job.name, found.owner, owner, False))
+        return
+    drift = diffs.compare_jobs(job, found.job)
+    paused = diffs.compare_paused(job, found.job)
+    if drift:
+        yield plans.Action(kind, job.name, plans.Verb.UPDATE, job, found.job, drift, owner=owner)
+    if paused is not None:
+        verb = plans.Verb.PAUSE if job.paused else plans.Verb.RESUME
+        yield plans.Action(kind, job.name, verb, job, found.job, (paused,), owner=owner)
+    if not drift and paused is None:
+        yield plans.Action(kind, job.name, plans.Verb.UNCHANGED, job, found.job, owner=owner)
+
+
+def _existing_subscription(
+    sub: model.Subscription,
+    found: model.ObservedSubscription,
+    owner: str,
+    policy: policies.Policy,
+) -> Iterable[plans.Action]:
+    kind = plans.Kind.SUBSCRIPTION
+    if found.owner != owner or not found.push:
+        reason = _not_ours(kind, sub.name, found.owner, owner, not found.push)
+        yield _conflict(kind, sub.name, sub, reason)
+        return
+    drift = diffs.compare_subscriptions(sub, found.subscription)
+    immutable = [d.field for d in drift if d.field in diffs.IMMUTABLE_SUBSCRIPTION_FIELDS]
+    if immutable:
+        fields = ", ".join(immutable)
+        if policy.allow_recreate:
+            verb = plans.Verb.RECREATE
+            reason = f"immutable {fields} changed: deleting and creating it again"
+        else:
+            verb = plans.Verb.RECREATE_NEEDED
+            reason = (
+                f"immutable {fields} changed and Pub/Sub cannot update it; allow "
+                "recreation to delete and create it (undelivered messages are lost)"
+            )
+        yield plans.Action(kind, sub.name, verb, sub, found.subscription, drift, reason, owner)
+    elif drift:
+        yield plans.Action(
+            kind, sub.name, plans.Verb.UPDATE, sub, found.subscription, drift, owner=owner
+        )
+    else:
+        yield plans.Action(
+            kind, sub.name, plans.Verb.UNCHANGED, sub, found.subscription, owner=owner
+        )
 
 
 def _orphan(

@@ -8,6 +8,7 @@ import pathlib
 import subprocess
 import sys
 
+import grpc
 import pytest
 from google.cloud import scheduler_v1
 
@@ -115,6 +116,25 @@ def test_a_write_rejected_by_the_api_exits_1(
     assert emulators.requests.count("CreateJob") == 1  # the rest of the plan was still applied
     (failed,) = [e for e in json_events(capsys.readouterr().err) if e["event"] == "action_failed"]
     assert (failed["name"], failed["error"]) == ("shop--orders--order-created", "NOT_FOUND")
+
+
+def test_a_create_whose_answer_was_lost_exits_0(
+    emulators: running.Service,
+    project: str,
+    write_registry: WriteRegistry,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Google made the job, but the answer never came back: the retry meets ALREADY_EXISTS.
+    emulators.faults.inject("CreateJob", grpc.StatusCode.DEADLINE_EXCEEDED, after=True)
+    path = write_registry(_registry(project))
+
+    code = main.main(["reconcile", "--registry", str(path), "--log-format", "json"])
+
+    assert code == exits.CONVERGED
+    assert len(emulators.faults.fired) == 1
+    events = json_events(capsys.readouterr().err)
+    assert [e for e in events if e["event"] == "action_failed"] == []
+    assert [e["verbs"] for e in events if e["event"] == "already_exists"] == [["unchanged"]]
 
 
 def test_dry_run_exits_0_and_writes_nothing(

@@ -22,7 +22,7 @@ from controller.gcp import calling, errors
 from controller.gcp import clients as gcp_clients
 from controller.planning import plans, policies
 from controller.registry import model
-from emulators import pubsub, running
+from emulators import faults, pubsub, running
 from tests.controller import resources
 
 FAST = {"writes_per_second": 1000.0}
@@ -554,3 +554,154 @@ def test_immutable_subscription_field_needs_recreate_permission(
     )
     assert stored.enable_message_ordering
     assert allowed.run_pass([ordered]).writes == 0
+
+
+# -- a Create whose answer was lost: the retry meets ALREADY_EXISTS ------------------------------
+
+QUICK_RETRIES = calling.Backoff(attempts=3, base=0.001, cap=0.002)
+
+
+def _lose_create_answers(emulator: running.Service, times: int = 1) -> None:
+    emulator.faults.inject("CreateJob", grpc.StatusCode.DEADLINE_EXCEEDED, times=times, after=True)
+
+
+def test_a_create_whose_answer_was_lost_is_read_back_and_succeeds(
+    clients: gcp_clients.Clients,
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+) -> None:
+    _lose_create_answers(cloud_scheduler_emulator, times=2)  # both jobs; one is desired paused
+    reconciler = reconciling.Reconciler(clients, backoff=QUICK_RETRIES, **FAST)
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([_desired(project)])
+
+    assert report.converged, report.failures
+    assert [e for e in logs if e["event"] == "action_failed"] == []
+    requests = cloud_scheduler_emulator.requests
+    assert requests.count("CreateJob") == 4  # two lost answers, two retries
+    assert requests.count("GetJob") == 2
+    assert [w.method for w in requests.writes() if not w.method.startswith("Create")] == [
+        "PauseJob"
+    ]
+    found = [(e["name"], e["verbs"]) for e in logs if e["event"] == "already_exists"]
+    assert found == [("shop--cleanup", ["unchanged"]), ("shop--report", ["unchanged"])]
+    assert report.counts() == {"create": 4, "pause": 1}
+    report_job = scheduler_api.get_job(name=_job_path(project, "shop--report"))
+    assert report_job.state == scheduler_v1.Job.State.PAUSED
+    assert reconciler.run_pass([_desired(project)]).writes == 0
+
+
+def test_a_lost_create_then_changed_by_someone_else_is_updated_with_a_mask(
+    clients: gcp_clients.Clients,
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+) -> None:
+    path = _job_path(project, "shop--cleanup")
+
+    def someone_edits_while_we_back_off(seconds: float) -> None:
+        _edit(scheduler_api, path, scheduler_v1.Job(schedule="*/9 * * * *"), "schedule")
+
+    _lose_create_answers(cloud_scheduler_emulator)
+    reconciler = reconciling.Reconciler(
+        clients,
+        kinds={plans.Kind.SCHEDULER_JOB},
+        backoff=QUICK_RETRIES,
+        sleep=someone_edits_while_we_back_off,
+        **FAST,
+    )
+    desired = resources.registry(project, jobs=(resources.job("cleanup"),))
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([desired])
+
+    assert report.converged, report.failures
+    updates = [w for w in cloud_scheduler_emulator.requests.writes() if w.method == "UpdateJob"]
+    assert [u.update_mask for u in updates] == [("schedule",)] * 2  # theirs, then ours
+    assert report.writes == 3  # the create, its retry, the update
+    assert [(o.action.verb, o.applied, o.ok) for o in report.outcomes] == [
+        (plans.Verb.UPDATE, True, True)
+    ]
+    assert [e["verbs"] for e in logs if e["event"] == "already_exists"] == [["update"]]
+    assert scheduler_api.get_job(name=path).schedule == "0 3 * * *"
+
+
+def test_a_create_that_meets_someone_elses_resource_is_the_usual_conflict(
+    clients: gcp_clients.Clients,
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+) -> None:
+    parent = _parent(project)
+    foreign = scheduler_v1.Job(
+        name=_job_path(project, "shop--cleanup"),
+        description="hand-made",
+        schedule="0 1 * * *",
+        http_target=scheduler_v1.HttpTarget(uri="https://other.example.com/"),
+    )
+
+    def someone_takes_the_name_while_we_back_off(seconds: float) -> None:
+        scheduler_api.create_job(parent=parent, job=foreign)
+
+    cloud_scheduler_emulator.faults.inject("CreateJob", grpc.StatusCode.UNAVAILABLE)
+    reconciler = reconciling.Reconciler(
+        clients,
+        kinds={plans.Kind.SCHEDULER_JOB},
+        backoff=QUICK_RETRIES,
+        sleep=someone_takes_the_name_while_we_back_off,
+        **FAST,
+    )
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass(
+            [resources.registry(project, jobs=(resources.job("cleanup"),))]
+        )
+
+    assert not report.converged and not report.failed
+    assert [(a.verb, a.name) for a in report.pending] == [(plans.Verb.CONFLICT, "shop--cleanup")]
+    (conflict,) = [e for e in logs if e["event"] == "conflict"]
+    assert "not ours (it has no ownership marker)" in conflict["reason"]
+    assert scheduler_api.get_job(name=foreign.name).description == "hand-made"
+    # Ours (refused), theirs, our retry: nothing else was written.
+    assert [w.method for w in cloud_scheduler_emulator.requests.writes()] == ["CreateJob"] * 3
+    assert report.writes == 2
+
+
+def test_a_subscription_whose_create_answer_was_lost_is_read_back(
+    clients: gcp_clients.Clients,
+    project: str,
+    pubsub_emulator: pubsub.PubSubEmulator,
+    subscriber_api: pubsub_v1.SubscriberClient,
+) -> None:
+    injected, recorder = faults.Faults(), _Recorder()
+    injected.inject("CreateSubscription", grpc.StatusCode.DEADLINE_EXCEEDED, after=True)
+    channel = grpc.intercept_channel(
+        grpc.insecure_channel(pubsub_emulator.host), recorder, faults.Interceptor(injected)
+    )
+    subscriber = pubsub_v1.SubscriberClient(transport=SubscriberGrpcTransport(channel=channel))
+    reconciler = reconciling.Reconciler(
+        dataclasses.replace(clients, subscriber=subscriber),
+        kinds={plans.Kind.SUBSCRIPTION},
+        backoff=QUICK_RETRIES,
+        **FAST,
+    )
+    desired = resources.registry(project, subs=(resources.subscription(),))
+
+    try:
+        report = reconciler.run_pass([desired])
+    finally:
+        subscriber.close()
+
+    assert report.converged, report.failures
+    assert [f.method for f in injected.fired] == ["CreateSubscription"]
+    assert [method for method, _ in recorder.requests] == [
+        "ListSubscriptions",
+        "CreateSubscription",  # NOT_FOUND: the topic is created (by the publisher client)
+        "CreateSubscription",  # made, answer lost
+        "CreateSubscription",  # ALREADY_EXISTS
+        "GetSubscription",
+    ]
+    name = f"projects/{project}/subscriptions/shop--orders--order-created"
+    assert subscriber_api.get_subscription(subscription=name).labels["gcptasks-owner"] == "shop"

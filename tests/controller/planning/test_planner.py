@@ -503,6 +503,56 @@ def test_mass_deletion_is_judged_per_kind_and_owner(
         assert plan.refused == ""
 
 
+@pytest.mark.parametrize(
+    ("desired", "found", "policy", "expected"),
+    [
+        (A, seen(A), None, [("job", "shop--a", "unchanged", ())]),
+        (
+            A,
+            seen(changed(A, schedule="1 1 * * *")),
+            None,
+            [("job", "shop--a", "update", ("schedule",))],
+        ),
+        (A, seen(changed(A, paused=True)), None, [("job", "shop--a", "resume", ("paused",))]),
+        (A, seen(A, owner="billing"), None, [("job", "shop--a", "conflict", ())]),
+        (A, seen(A, owner=None), None, [("job", "shop--a", "conflict", ())]),
+        (S, seen(S), None, [("sub", S.name, "unchanged", ())]),
+        (
+            S,
+            seen(changed(S, ack_deadline_seconds=99)),
+            None,
+            [("sub", S.name, "update", ("ack_deadline_seconds",))],
+        ),
+        (S, seen(changed(S, filter="x")), None, [("sub", S.name, "recreate_needed", ("filter",))]),
+        (S, seen(changed(S, filter="x")), RECREATE, [("sub", S.name, "recreate", ("filter",))]),
+        (S, seen(S, push=False), None, [("sub", S.name, "conflict", ())]),
+    ],
+    ids=[
+        "job-matches",
+        "job-differs",
+        "job-paused-by-someone",
+        "job-of-another-owner",
+        "job-without-marker",
+        "sub-matches",
+        "sub-differs",
+        "sub-immutable",
+        "sub-immutable-recreate",
+        "sub-pull",
+    ],
+)
+def test_existing_resources_are_planned_like_listed_ones(
+    desired: Resource, found: Observed, policy: policies.Policy | None, expected: list[Expected]
+) -> None:
+    actions = planner.existing(desired, found, "shop", policy or policies.Policy())
+    assert summary(plans.Plan(actions=actions)) == expected
+    assert actions == run([reg(desired)], [found], policy or policies.Policy()).actions
+
+
+def test_existing_needs_the_same_kind() -> None:
+    with pytest.raises(TypeError, match="ObservedSubscription does not match SchedulerJob"):
+        planner.existing(A, seen(S), "shop")
+
+
 def test_a_recreate_is_not_counted_as_a_deletion() -> None:
     plan = run([reg(S)], [seen(changed(S, filter="x"))], RECREATE)
     assert summary(plan) == [("sub", S.name, "recreate", ("filter",))] and plan.refused == ""
