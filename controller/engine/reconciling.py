@@ -40,20 +40,23 @@ class Reconciler:
         kinds: Collection[plans.Kind] = ALL_KINDS,
         backoff: calling.Backoff = calling.DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.clients = clients
         self.policy = policy
         self.kinds = frozenset(kinds)
-        self._limiter = calling.TokenBucket(writes_per_second, sleep=sleep)
+        # One bucket across passes: a rate lowered by quota errors recovers with time, not per pass.
+        self._limiter = calling.TokenBucket(writes_per_second, clock=clock, sleep=sleep)
         self._backoff = backoff
         self._sleep = sleep
+        self._clock = clock
 
     def run_pass(
         self, registries: Sequence[model.Registry], *, dry_run: bool = False
     ) -> reports.PassReport:
         """One level-based pass over every (project, location) of `registries`; never raises
         for API errors (they are in the report)."""
-        started = time.monotonic()
+        started = self._clock()
         calls = calling.Calls(limiter=self._limiter, backoff=self._backoff, sleep=self._sleep)
         desired = merging.merge([self._only_kinds(registry) for registry in registries])
         for conflict in desired.conflicts:
@@ -84,7 +87,7 @@ class Reconciler:
             writes=calls.counts.writes,
             retries=calls.counts.retries,
             api_errors=dict(calls.counts.errors),
-            duration=time.monotonic() - started,
+            duration=self._clock() - started,
             dry_run=dry_run,
         )
         log.info(

@@ -24,6 +24,7 @@ from controller.planning import plans, policies
 from controller.registry import model
 from emulators import faults, pubsub, running
 from tests.controller import resources
+from tests.controller.fake_time import FakeTime
 
 FAST = {"writes_per_second": 1000.0}
 
@@ -705,3 +706,46 @@ def test_a_subscription_whose_create_answer_was_lost_is_read_back(
     ]
     name = f"projects/{project}/subscriptions/shop--orders--order-created"
     assert subscriber_api.get_subscription(subscription=name).labels["gcptasks-owner"] == "shop"
+
+
+# -- quota errors slow the rest of the pass ----------------------------------------------------
+
+
+def test_a_quota_error_slows_every_later_write_of_the_pass_then_the_rate_recovers(
+    clients: gcp_clients.Clients, project: str, cloud_scheduler_emulator: running.Service
+) -> None:
+    fake = FakeTime()
+    reconciler = reconciling.Reconciler(
+        clients,
+        kinds={plans.Kind.SCHEDULER_JOB},
+        writes_per_second=5.0,
+        backoff=QUICK_RETRIES,
+        sleep=fake.sleep,
+        clock=fake.clock,
+    )
+    jobs = tuple(resources.job(f"j{index:02}") for index in range(10))
+    cloud_scheduler_emulator.faults.inject("CreateJob", grpc.StatusCode.RESOURCE_EXHAUSTED)
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([resources.registry(project, jobs=jobs)])
+
+    assert report.converged, report.failures
+    assert report.api_errors == {"RESOURCE_EXHAUSTED": 1} and report.retries == 1
+    (lowered,) = [e for e in logs if e["event"] == "write_rate_lowered"]
+    assert (lowered["rate"], lowered["previous_rate"], lowered["normal_rate"]) == (2.5, 5.0, 5.0)
+    assert lowered["operation"] == "CreateJob"
+    # The retry and the nine other creates waited for the lowered, slowly rising rate: at 5/s
+    # their burst would have let them all go at once.
+    waits = [seconds for seconds in fake.slept if seconds > QUICK_RETRIES.cap]
+    assert len(waits) == 10
+    assert all(1 / 5.0 < wait <= 1 / 2.5 for wait in waits)
+    assert waits == sorted(waits, reverse=True)
+    assert [e for e in logs if e["event"] == "write_rate_restored"] == []
+
+    fake.now += 60.0  # a resync later, the quota window has passed
+    more = (*jobs, resources.job("late"))
+    with structlog.testing.capture_logs() as logs:
+        assert reconciler.run_pass([resources.registry(project, jobs=more)]).converged
+
+    (restored,) = [e for e in logs if e["event"] == "write_rate_restored"]
+    assert restored["rate"] == 5.0
