@@ -6,11 +6,15 @@ JSON lines when stderr is not a terminal, a readable console when it is. Stdlib 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 import structlog
 
+HANDLER_NAME = "gcp-tasks-controller"
 _SHARED_PROCESSORS: list[structlog.typing.Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -48,6 +52,7 @@ def configure(*, json: bool | None = None, level: str | int = "INFO") -> None:
         ],
     )
     handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(HANDLER_NAME)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -55,3 +60,21 @@ def configure(*, json: bool | None = None, level: str | int = "INFO") -> None:
     # gRPC and urllib3 are chatty at INFO and say nothing a user acts on.
     for noisy in ("urllib3", "grpc", "google.auth"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@contextlib.contextmanager
+def writing_to(stream: Any) -> Iterator[None]:
+    """Meanwhile, write log lines to `stream` (anything with `write` and `flush`, such as a
+    progress bar that keeps itself below them) instead of stderr."""
+    ours = [
+        handler
+        for handler in logging.getLogger().handlers
+        if isinstance(handler, logging.StreamHandler) and handler.get_name() == HANDLER_NAME
+    ]
+    before = [handler.setStream(stream) for handler in ours]
+    try:
+        yield
+    finally:
+        for handler, previous in zip(ours, before, strict=True):
+            if previous is not None:
+                handler.setStream(previous)

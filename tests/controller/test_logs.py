@@ -67,3 +67,15 @@ def test_the_level_filters_both_kinds_of_logger(stderr: Callable[[TextIO], TextI
     structlog.get_logger().warning("loud")
 
     assert [json.loads(line)["event"] for line in out.getvalue().splitlines()] == ["loud"]
+
+
+def test_writing_to_puts_the_stream_back(stderr: Callable[[TextIO], TextIO]) -> None:
+    out, elsewhere = stderr(io.StringIO()), io.StringIO()
+    logs.configure(json=True)
+
+    with logs.writing_to(elsewhere):
+        structlog.get_logger().info("inside")
+    structlog.get_logger().info("outside")
+
+    assert "inside" in elsewhere.getvalue() and "inside" not in out.getvalue()
+    assert "outside" in out.getvalue()

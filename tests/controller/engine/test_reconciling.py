@@ -17,7 +17,7 @@ from google.protobuf import field_mask_pb2
 from google.pubsub_v1 import types as pubsub_types
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
-from controller.engine import reconciling
+from controller.engine import progress, reconciling
 from controller.gcp import calling, errors
 from controller.gcp import clients as gcp_clients
 from controller.planning import plans, policies
@@ -749,3 +749,49 @@ def test_a_quota_error_slows_every_later_write_of_the_pass_then_the_rate_recover
 
     (restored,) = [e for e in logs if e["event"] == "write_rate_restored"]
     assert restored["rate"] == 5.0
+
+
+def test_a_long_pass_logs_its_progress_every_ten_seconds(
+    clients: gcp_clients.Clients, project: str, cloud_scheduler_emulator: running.Service
+) -> None:
+    fake = FakeTime()
+    seen: list[progress.Progress] = []
+    reconciler = reconciling.Reconciler(
+        clients,
+        kinds={plans.Kind.SCHEDULER_JOB},
+        writes_per_second=1.0,  # the bucket's sleeps move the fake clock a second a write
+        sleep=fake.sleep,
+        clock=fake.clock,
+        on_progress=seen.append,
+    )
+    jobs = tuple(resources.job(f"j{index:02}") for index in range(25))
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([resources.registry(project, jobs=jobs)])
+
+    assert report.converged
+    logged = [e for e in logs if e["event"] == "reconcile_progress"]
+    # Write k is made at second k-1 (a burst of one, then one a second).
+    assert [(e["done"], e["total"], e["rate"], e["eta_s"]) for e in logged] == [
+        (11, 25, 1.1, 13),
+        (21, 25, 1.05, 4),
+    ]
+    assert (seen[0].done, seen[-1].done, seen[-1].total) == (0, 25, 25)
+    assert report.duration == 24.0
+
+
+def test_a_dry_run_or_a_pass_without_drift_has_no_progress(
+    converged: tuple[reconciling.Reconciler, model.Registry], clients: gcp_clients.Clients
+) -> None:
+    _, desired = converged
+    seen: list[progress.Progress] = []
+    reconciler = reconciling.Reconciler(clients, on_progress=seen.append, **FAST)
+
+    first, *rest = desired.scheduler_jobs
+    drifted = (dataclasses.replace(first, schedule="1 1 * * *"), *rest)
+
+    reconciler.run_pass([desired])
+    dry = reconciler.run_pass([dataclasses.replace(desired, scheduler_jobs=drifted)], dry_run=True)
+
+    assert [a.verb for a in dry.pending] == [plans.Verb.UPDATE]
+    assert seen == []
