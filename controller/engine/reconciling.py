@@ -73,12 +73,12 @@ class Reconciler:
         scopes = []
         # Every scope is listed and planned before the first write, so progress knows the total.
         for (project, location), group in merging.by_scope(desired.registries).items():
-            scope = _Scope(self.clients, calls, project, location, group)
+            scope = _Scope(self.clients, calls, project, location, group, self.policy)
             if plans.Kind.SUBSCRIPTION in self.kinds and project not in listed_subscriptions:
                 # Subscriptions are project-wide: one List per project, shared by its scopes.
                 listed_subscriptions[project] = _listed(scope.subscriptions.list)
             observed_subs = listed_subscriptions.get(project, [])
-            scope.plan(self.policy, self.kinds, observed_subs, desired.conflicts)
+            scope.plan(self.kinds, observed_subs, desired.conflicts)
             scopes.append(scope)
         writes = 0 if dry_run else sum(len(scope.writes) for scope in scopes)
         tracker = progress.Tracker(writes, clock=self._clock, listener=self._on_progress)
@@ -134,12 +134,13 @@ class _Scope:
         project: str,
         location: str,
         registries: Sequence[model.Registry],
+        policy: policies.Policy,
     ) -> None:
         self.project = project
         self.location = location
         self.registries = registries
         self.log = log.bind(project=project, location=location)
-        self.policy = DEFAULT_POLICY
+        self.policy = policy
         self.planned: plans.Plan | None = None  # None until planned, or when no List worked
         self.failure: errors.ApiError | None = None  # a List that failed
         self.jobs = scheduler_jobs.SchedulerJobs(clients.scheduler, calls, project, location)
@@ -149,13 +150,12 @@ class _Scope:
 
     def plan(
         self,
-        policy: policies.Policy,
         kinds: frozenset[plans.Kind],
         observed_subscriptions: list[model.ObservedSubscription] | errors.ApiError,
         conflicts: Sequence[merging.Conflict],
     ) -> None:
-        """List what this scope still needs, plan it and log the drift (no writes yet)."""
-        self.policy = policy
+        """List the scope's jobs (the caller lists subscriptions, per project), plan, and log
+        the drift; nothing is written before `apply`."""
         listed_jobs = _listed(self.jobs.list) if plans.Kind.SCHEDULER_JOB in kinds else []
         registries = list(self.registries)
         failure: errors.ApiError | None = None
@@ -179,7 +179,9 @@ class _Scope:
         self.failure = failure
         if all(isinstance(x, errors.ApiError) for x in (listed_jobs, observed_subscriptions)):
             return
-        plan = planner.plan(registries, observed_jobs, observed_subs, policy, conflicts=conflicts)
+        plan = planner.plan(
+            registries, observed_jobs, observed_subs, self.policy, conflicts=conflicts
+        )
         self.planned = plan
         for action in plan.actions:
             for drift in action.drift:
@@ -215,17 +217,13 @@ class _Scope:
                     self.log.info("action_planned", **_describe(action), dry_run=True)
                 outcomes.append(reports.Outcome(action, self.project, self.location))
                 continue
-            outcomes.extend(self._apply(action, self.policy))
+            outcomes.extend(self._apply(action))
             tracker.advance()
         return reports.ScopeReport(
             self.project, self.location, plan=plan, outcomes=tuple(outcomes), error=self.failure
         )
 
-    def _apply(
-        self,
-        action: plans.Action,
-        policy: policies.Policy,
-    ) -> tuple[reports.Outcome, ...]:
+    def _apply(self, action: plans.Action) -> tuple[reports.Outcome, ...]:
         try:
             if action.kind is plans.Kind.SCHEDULER_JOB:
                 self._apply_job(action)
@@ -234,17 +232,13 @@ class _Scope:
         except errors.Conflict as error:
             if action.verb is not plans.Verb.CREATE:
                 return (self._failed(action, error),)
-            return self._read_back(action, policy)
+            return self._read_back(action)
         except errors.ApiError as error:
             return (self._failed(action, error),)
         self.log.info("action_applied", **_describe(action))
         return (reports.Outcome(action, self.project, self.location, applied=True),)
 
-    def _read_back(
-        self,
-        create: plans.Action,
-        policy: policies.Policy,
-    ) -> tuple[reports.Outcome, ...]:
+    def _read_back(self, create: plans.Action) -> tuple[reports.Outcome, ...]:
         """A Create answered ALREADY_EXISTS, most often the retry of one whose answer was lost:
         read the resource and plan it like a listed one (ours and in line: the create is done)."""
         desired = create.desired
@@ -259,7 +253,7 @@ class _Scope:
                 found = self.subscriptions.get(create.name)
         except errors.ApiError as error:
             return (self._failed(create, error),)
-        actions = planner.existing(desired, found, create.owner, policy)
+        actions = planner.existing(desired, found, create.owner, self.policy)
         self.log.info(
             "already_exists",
             kind=create.kind.value,
@@ -272,17 +266,13 @@ class _Scope:
                 self.log.info("action_applied", **_describe(create))
                 outcomes.append(reports.Outcome(create, self.project, self.location, applied=True))
             elif action.is_write:
-                outcomes.extend(self._apply(action, policy))
+                outcomes.extend(self._apply(action))
             else:  # someone else's resource, or an immutable field we may not change
                 self.log.warning(action.verb.value, **_describe(action))
                 outcomes.append(reports.Outcome(action, self.project, self.location))
         return tuple(outcomes)
 
-    def _failed(
-        self,
-        action: plans.Action,
-        error: errors.ApiError,
-    ) -> reports.Outcome:
+    def _failed(self, action: plans.Action, error: errors.ApiError) -> reports.Outcome:
         self.log.error(
             "action_failed",
             **{**_describe(action), "reason": error.reason},
