@@ -27,6 +27,7 @@ from django.utils import timezone
 from django_integration import (
     catalog,
     checks,
+    claiming,
     conf,
     enqueueing,
     exceptions,
@@ -134,7 +135,7 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             destination=config.destination,
         )
         parent = enqueueing.queue_path(request.queue, request.destination)
-        stored = storing and recording.enqueued(
+        stored = storing and claiming.enqueued(
             run_id,
             task=task.module_path,
             backend=self.alias,
@@ -165,7 +166,7 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             raise exceptions.TaskNotCancellableError(
                 "Cancelling needs stored results: set GCP_TASKS_RECORD_EXECUTIONS = True"
             )
-        run = recording.cancel(result_id)
+        run = claiming.cancel(result_id)
         if run is None:
             raise exceptions.TaskNotCancellableError(
                 f"Task result {result_id} is unknown, running, finished or already cancelled"
@@ -243,7 +244,7 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             enqueueing.enqueue(request)
         except BaseException:
             if stored:
-                recording.discard(result.id)
+                claiming.discard(result.id)
             raise
         self._enqueued(result)
 
@@ -257,7 +258,7 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             log.error("Enqueueing task %s failed after commit", result.id, exc_info=error)
             logger.error("task_enqueue_failed", task_run=result.id, error=str(error))
             if stored:
-                recording.enqueue_failed(result.id, error)
+                claiming.enqueue_failed(result.id, error)
             return
         self._enqueued(result)
 

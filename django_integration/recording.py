@@ -1,5 +1,6 @@
 """Recording runs and executions (`models`) for every endpoint: a no-op unless
-`GCP_TASKS_RECORD_EXECUTIONS` is True.
+`GCP_TASKS_RECORD_EXECUTIONS` is True. The lease and the rest of a django.tasks run's life are
+in `claiming`, on top of this.
 
 Recording never changes a task's outcome: a database error is logged (standard `logging`, so the
 app's LOGGING and Sentry see it, and structlog) and the task runs and answers as it would without
@@ -10,7 +11,6 @@ first statement writes, so SQLite takes its write lock at once instead of failin
 from __future__ import annotations
 
 import dataclasses
-import enum
 import json
 import logging
 import os
@@ -20,14 +20,13 @@ import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import structlog
 from django.db import models as db_models
 from django.db import router, transaction
-from django.db.models import Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Subquery
 from django.utils import timezone
 
 from django_integration import conf, deliveries, models, payloads, tasks
@@ -39,15 +38,6 @@ log = logging.getLogger(__name__)
 # characters: one huge exception must not make every row of the executions list heavy.
 MAX_TRACEBACK = 65_536
 MAX_MESSAGE = 2_000
-
-
-class Outcome(enum.Enum):
-    """What a delivery of a django.tasks run may do, decided by `claim`."""
-
-    RUN = "run"  # this delivery holds the lease (or nothing is recorded): run the task
-    SUCCEEDED_BEFORE = "succeeded_before"  # an earlier delivery succeeded: run nothing, 200
-    RUNNING_ELSEWHERE = "running_elsewhere"  # another delivery holds the lease: answer 409
-    CLOSED = "closed"  # cancelled or failed permanently: run nothing, 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,13 +117,13 @@ class Execution:
     def succeeded(self, return_value: Any) -> None:
         if self.run_id is None:
             return
-        with _recorded("finish", task_run=self.run_id):
+        with guarded("finish", task_run=self.run_id):
             _finish(self, models.Status.SUCCESSFUL, return_value=_storable(return_value))
 
     def failed(self, error: BaseException, *, retryable: bool = True) -> None:
         if self.run_id is None:
             return
-        with _recorded("finish", task_run=self.run_id):
+        with guarded("finish", task_run=self.run_id):
             _finish(self, models.Status.FAILED, error=error, retryable=retryable)
 
 
@@ -170,137 +160,14 @@ def start(delivery: Delivery) -> Execution:
     execution = Execution(attempt=delivery.attempt or 1)
     if not enabled():
         return execution
-    with _recorded("start", task=delivery.task):
-        with transaction.atomic(using=_database()):
-            run_id = _resume(delivery) or _create(delivery, status=models.Status.RUNNING)
-            run = _runs().get(pk=run_id)
-            row = _open(execution, run, delivery)
+    with guarded("start", task=delivery.task):
+        with transaction.atomic(using=database()):
+            run_id = _resume(delivery) or new_run(delivery, status=models.Status.RUNNING)
+            run = runs().get(pk=run_id)
+            row = open_execution(execution, run, delivery)
         # Only once committed: a rolled-back start leaves nothing for `succeeded` to update.
         execution.run_id, execution.execution_id, execution.run = run.id, row.id, run
     return execution
-
-
-def claim(run_id: str, delivery: Delivery) -> tuple[Outcome, Execution]:
-    """Take the lease of a django.tasks run for this delivery, creating the run if it is new.
-
-    One conditional UPDATE decides, so two concurrent deliveries never both run it: the run must
-    be retryable and READY, FAILED, or RUNNING under an expired lease."""
-    execution = Execution(attempt=delivery.attempt or 1)
-    if not enabled():
-        return Outcome.RUN, execution
-    with _recorded("claim", task_run=run_id):
-        with transaction.atomic(using=_database()):
-            _create(delivery, status=models.Status.READY, run_id=run_id, ignore_conflicts=True)
-            now = timezone.now()
-            lease_id = secrets.token_hex(16)
-            claimable = Q(status__in=[models.Status.READY, models.Status.FAILED]) | Q(
-                status=models.Status.RUNNING, lease_expires_at__lt=now
-            )
-            taken = (
-                _runs()
-                .filter(claimable, pk=run_id, retryable=True)
-                .update(
-                    status=models.Status.RUNNING,
-                    lease_id=lease_id,
-                    lease_expires_at=now + timedelta(seconds=conf.settings.lease_seconds),
-                    started_at=Coalesce("started_at", db_models.Value(now)),
-                    last_attempted_at=now,
-                    attempts=db_models.F("attempts") + 1,
-                )
-            )
-            run = _runs().get(pk=run_id)
-            if not taken:
-                return _refusal(run), execution
-            earlier = tuple(
-                Earlier(e.worker_id, e.exception_path, e.traceback)
-                for e in run.executions.order_by("attempt", "id")
-            )
-            row = _open(execution, run, delivery)
-        execution.run_id, execution.execution_id, execution.run = run.id, row.id, run
-        execution.lease_id, execution.earlier = lease_id, earlier
-    return Outcome.RUN, execution
-
-
-def enqueued(
-    run_id: str,
-    *,
-    task: str,
-    backend: str,
-    queue_name: str,
-    args: list[Any],
-    kwargs: dict[str, Any],
-    run_after: datetime | None,
-    cloud_task_path: str,
-) -> bool:
-    """Record a django.tasks run as READY before its Cloud Tasks task is created."""
-    if not enabled():
-        return False
-    with _recorded("enqueue", task_run=run_id):
-        with transaction.atomic(using=_database()):
-            now = timezone.now()
-            _runs().create(
-                id=run_id,
-                kind=models.Kind.DJANGO_TASK,
-                task=task,
-                backend=backend,
-                queue_name=queue_name,
-                args=args,
-                kwargs=kwargs,
-                created_at=now,
-                enqueued_at=now,
-                run_after=run_after,
-                cloud_task_path=cloud_task_path,
-            )
-        return True
-    return False
-
-
-def discard(run_id: str) -> None:
-    """Forget a run whose Cloud Tasks task was never created (the enqueue raised)."""
-    with _recorded("discard", task_run=run_id), transaction.atomic(using=_database()):
-        _runs().filter(pk=run_id, attempts=0).delete()
-
-
-def enqueue_failed(run_id: str, error: BaseException) -> None:
-    """A deferred enqueue (on commit) failed: the run says so, as it can no longer raise."""
-    with _recorded("enqueue_failed", task_run=run_id), transaction.atomic(using=_database()):
-        now = timezone.now()
-        _runs().filter(pk=run_id).update(
-            status=models.Status.FAILED, retryable=False, finished_at=now
-        )
-        run = _runs().get(pk=run_id)
-        # Attempt 0: the error is the enqueue's, no delivery ever ran the task.
-        row = models.TaskExecution(
-            run=run,
-            kind=run.kind,
-            task=run.task,
-            attempt=0,
-            status=models.Status.FAILED,
-            started_at=now,
-            finished_at=now,
-        )
-        _describe_failure(row, error)
-        row.save(using=_database())
-
-
-def cancel(run_id: str) -> models.TaskRun | None:
-    """Mark a run that has not started (or will be retried) as cancelled; None if it cannot be:
-    unknown, running, finished or already closed. Deliveries of it then run nothing."""
-    now = timezone.now()
-    with transaction.atomic(using=_database()):
-        taken = (
-            _runs()
-            .filter(
-                pk=run_id,
-                retryable=True,
-                status__in=[models.Status.READY, models.Status.FAILED],
-            )
-            .update(status=models.Status.FAILED, retryable=False, cancelled_at=now, finished_at=now)
-        )
-        return _runs().get(pk=run_id) if taken else None
-
-
-# -- the steps ----------------------------------------------------------------------------------
 
 
 def _resume(delivery: Delivery) -> str | None:
@@ -308,7 +175,7 @@ def _resume(delivery: Delivery) -> str | None:
     if not delivery.key:
         return None
     latest = (
-        _runs()
+        runs()
         .filter(delivery_key=delivery.key)
         .exclude(status=models.Status.SUCCESSFUL)
         .order_by("-created_at")
@@ -317,7 +184,7 @@ def _resume(delivery: Delivery) -> str | None:
     now = timezone.now()
     # One UPDATE that finds and counts: the transaction's first statement is a write.
     updated = (
-        _runs()
+        runs()
         .filter(pk=Subquery(latest))
         .update(
             status=models.Status.RUNNING,
@@ -328,16 +195,17 @@ def _resume(delivery: Delivery) -> str | None:
     )
     if not updated:
         return None
-    return _runs().filter(pk=Subquery(latest)).values_list("pk", flat=True).first()
+    return runs().filter(pk=Subquery(latest)).values_list("pk", flat=True).first()
 
 
-def _create(
+def new_run(
     delivery: Delivery,
     *,
     status: models.Status,
     run_id: str | None = None,
     ignore_conflicts: bool = False,
 ) -> str:
+    """Insert the run a delivery starts; `ignore_conflicts` leaves an existing `run_id` as is."""
     now = timezone.now()
     run = models.TaskRun(
         id=run_id or secrets.token_hex(16),
@@ -355,14 +223,17 @@ def _create(
     if status == models.Status.RUNNING:
         run.started_at = run.last_attempted_at = now
         run.attempts = 1
-    _runs().bulk_create([run], ignore_conflicts=ignore_conflicts)
+    runs().bulk_create([run], ignore_conflicts=ignore_conflicts)
     return run.id
 
 
-def _open(execution: Execution, run: models.TaskRun, delivery: Delivery) -> models.TaskExecution:
+def open_execution(
+    execution: Execution, run: models.TaskRun, delivery: Delivery
+) -> models.TaskExecution:
+    """Insert the execution row of this delivery of `run`."""
     info = delivery.info
     execution.attempt = delivery.attempt or run.attempts or 1
-    return models.TaskExecution.objects.using(_database()).create(
+    return models.TaskExecution.objects.using(database()).create(
         run=run,
         kind=run.kind,
         task=run.task,
@@ -373,14 +244,6 @@ def _open(execution: Execution, run: models.TaskRun, delivery: Delivery) -> mode
         scheduler_job_name=info.scheduler_job_name or "",
         message_id=delivery.message_id or "",
     )
-
-
-def _refusal(run: models.TaskRun) -> Outcome:
-    if run.status == models.Status.SUCCESSFUL:
-        return Outcome.SUCCEEDED_BEFORE
-    if not run.retryable:
-        return Outcome.CLOSED
-    return Outcome.RUNNING_ELSEWHERE
 
 
 def _finish(
@@ -398,12 +261,12 @@ def _finish(
     )
     fields = ["status", "finished_at", "duration"]
     if error is not None:
-        _describe_failure(row, error)
+        describe_failure(row, error)
         fields += ["exception_path", "error_message", "traceback"]
-    with transaction.atomic(using=_database()):
-        runs = _runs().filter(pk=execution.run_id)
+    with transaction.atomic(using=database()):
+        run = runs().filter(pk=execution.run_id)
         if execution.lease_id:
-            runs = runs.filter(lease_id=execution.lease_id)
+            run = run.filter(lease_id=execution.lease_id)
         changes: dict[str, Any] = {"status": status, "finished_at": now}
         if execution.lease_id:
             changes.update(lease_id="", lease_expires_at=None)
@@ -411,13 +274,14 @@ def _finish(
             changes["return_value"] = return_value
         elif not retryable:
             changes["retryable"] = False
-        if not runs.update(**changes):
+        if not run.update(**changes):
             # Our lease expired and another delivery took the run: its outcome is the run's.
             logger.warning("task_run_lease_lost", task_run=execution.run_id)
-        row.save(using=_database(), update_fields=fields)
+        row.save(using=database(), update_fields=fields)
 
 
-def _describe_failure(row: models.TaskExecution, error: BaseException) -> None:
+def describe_failure(row: models.TaskExecution, error: BaseException) -> None:
+    """Fill an execution's exception path, message and traceback from `error`."""
     described = failure(error)
     row.exception_path = described.exception_path
     row.error_message = described.message
@@ -434,16 +298,18 @@ def _storable(value: Any) -> Any:
     return value
 
 
-def _database() -> str:
+def database() -> str:
+    """Where runs are written (and read back, so a lease is never judged on a replica)."""
     return router.db_for_write(models.TaskRun)
 
 
-def _runs() -> db_models.QuerySet[models.TaskRun]:
-    return models.TaskRun.objects.using(_database())
+def runs() -> db_models.QuerySet[models.TaskRun]:
+    """Every stored run, on `database()`."""
+    return models.TaskRun.objects.using(database())
 
 
 @contextmanager
-def _recorded(action: str, **context: Any) -> Iterator[None]:
+def guarded(action: str, **context: Any) -> Iterator[None]:
     """Log and swallow whatever goes wrong while recording (a missing table, a lost connection)."""
     try:
         yield
