@@ -32,7 +32,7 @@ def register(
     # kopf's rudimentary logins: in a pod its service account, elsewhere $KUBECONFIG.
     kopf.on.login(id="service-account", registry=registry)(kopf.login_with_service_account)
     kopf.on.login(id="kubeconfig", registry=registry)(kopf.login_with_kubeconfig)
-    registry_labels = {custom_resources.REGISTRY_LABEL: "true"}
+    registry_labels = dict(custom_resources.REGISTRY_LABELS)
     kopf.index(
         "configmaps", labels=registry_labels, id=declarations.CONFIGMAP_INDEX, registry=registry
     )(index_configmap)

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from controller.registry import documents, errors, model
@@ -20,7 +21,8 @@ VERSION = "v1"
 PERIODIC_TASK = "PeriodicTask"
 SUBSCRIBER_TASK = "SubscriberTask"
 PLURALS = {PERIODIC_TASK: "periodictasks", SUBSCRIBER_TASK: "subscribertasks"}
-REGISTRY_LABEL = "gcptasks.dev/registry"  # on ConfigMaps, value "true"
+REGISTRY_LABEL = "gcptasks.dev/registry"
+REGISTRY_LABELS = MappingProxyType({REGISTRY_LABEL: "true"})  # a ConfigMap the controller reads
 REGISTRY_KEY = "registry.json"  # the ConfigMap data key holding the document
 DELETE, ABANDON = "Delete", "Abandon"
 DELETION_POLICIES = (DELETE, ABANDON)

@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 from google.cloud import pubsub_v1, scheduler_v1
 
-from controller.gcp import scheduler_jobs
+from controller.registry import ownership
 from django_integration.exceptions import UnknownActionError
 from emulators import pubsub, running, testing
 from tests.django_integration.testapp import tasks as testapp_tasks
@@ -70,7 +70,7 @@ def test_cleanup_deletes_owned_orphans_and_the_domain_can_be_overridden(
             parent=parent,
             job=scheduler_v1.Job(
                 name=f"{parent}/jobs/test--retired",
-                description=scheduler_jobs.describe("", "test"),
+                description=ownership.describe("", "test"),
                 schedule="0 1 * * *",
                 http_target=scheduler_v1.HttpTarget(uri="https://tasks.example.com/old"),
             ),

@@ -21,7 +21,7 @@ from controller.engine import reconciling
 from controller.gcp import calling, errors
 from controller.gcp import clients as gcp_clients
 from controller.planning import plans, policies
-from controller.registry import model
+from controller.registry import model, ownership
 from emulators import pubsub, running
 from tests.controller import resources
 
@@ -89,7 +89,7 @@ def test_first_pass_creates_everything_and_second_pass_writes_nothing(
     assert set(listed) == {"shop--orders--order-created", "shop--orders--order-paid"}
     paid = listed["shop--orders--order-paid"]
     assert paid.dead_letter_policy.dead_letter_topic == f"projects/{project}/topics/orders-dead"
-    assert dict(paid.labels) == {"managed-by": "gcp-tasks-controller", "gcptasks-owner": "shop"}
+    assert dict(paid.labels) == ownership.labels("shop")
     assert first.owned() == {"scheduler_job": 2, "subscription": 2}
 
     requests.clear()
@@ -264,7 +264,7 @@ def test_deleted_subscription_is_recreated(
     assert cloud_scheduler_emulator.requests.writes() == []
     recreated = subscriber_api.get_subscription(subscription=path)
     assert recreated.push_config.push_endpoint.endswith("/order-paid")
-    assert recreated.labels["gcptasks-owner"] == "shop"
+    assert recreated.labels[ownership.OWNER_LABEL] == "shop"
 
 
 class _Recorder(grpc.UnaryUnaryClientInterceptor):
@@ -361,7 +361,7 @@ def test_resources_without_our_marker_are_never_touched(
         pubsub_types.Subscription(  # pull, with our labels: still never ours
             name=f"projects/{project}/subscriptions/shop--orders--pull",
             topic=f"projects/{project}/topics/orders",
-            labels={"managed-by": "gcp-tasks-controller", "gcptasks-owner": "shop"},
+            labels=ownership.labels("shop"),
         ),
     ]
     for sub in foreign_subs:
@@ -377,7 +377,7 @@ def test_resources_without_our_marker_are_never_touched(
     # The only write: creating the one desired job whose name was free.
     assert [w.method for w in cloud_scheduler_emulator.requests.writes()] == ["CreateJob"]
     assert scheduler_api.get_job(name=f"{parent}/jobs/shop--other").description.endswith(
-        "[gcptasks.dev/owner=shop]"
+        ownership.marker("shop")
     )
     verbs = {(o.action.name, o.action.verb) for o in report.outcomes}
     assert ("shop--cleanup", plans.Verb.CONFLICT) in verbs

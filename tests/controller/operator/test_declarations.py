@@ -46,7 +46,7 @@ def test_an_object_being_deleted_takes_no_part_in_passes():
 def test_an_invalid_configmap_declares_its_error():
     body = {
         "metadata": {"name": "shop-tasks", "namespace": "shop"},
-        "data": {"registry.json": json.dumps({"kind": "Nope"})},
+        "data": {custom_resources.REGISTRY_KEY: json.dumps({"kind": "Nope"})},
     }
     item = declarations.from_configmap(body)
     assert item.registry is None and item.error is not None and not item.usable
