@@ -1,27 +1,25 @@
-"""The reconcile engine: registries -> one List per kind per scope -> plan -> writes -> report.
+"""The reconcile pass: registries -> one List per scope -> plan -> writes -> report.
 
 Level-based: every pass reads the actual state and compares; a pass with no drift writes nothing.
+A scope is one List (a location's scheduler jobs, a project's subscriptions); a scope whose List
+fails is left out of the pass, never planned against an empty listing, and the others go ahead.
 The CLI (`reconcile`, `plan`, `run`), the kopf operator and Django's `task_manager` all call
 `Reconciler.run_pass`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import time
 from collections.abc import Callable, Collection, Sequence
-from typing import TypeVar
 
 import structlog
 
-from controller.engine import reports
+from controller.engine import applying, reports, scopes
 from controller.gcp import calling, clients, errors, scheduler_jobs, subscriptions
 from controller.planning import planner, plans, policies
 from controller.registry import merging, model
 
 log = structlog.get_logger()
-T = TypeVar("T")
 
 DEFAULT_WRITES_PER_SECOND = 5.0  # well under Cloud Scheduler's and Pub/Sub's admin write quotas
 ALL_KINDS = frozenset(plans.Kind)
@@ -51,12 +49,13 @@ class Reconciler:
     def run_pass(
         self, registries: Sequence[model.Registry], *, dry_run: bool = False
     ) -> reports.PassReport:
-        """One level-based pass over every (project, location) of `registries`; never raises
-        for API errors (they are in the report)."""
+        """One level-based pass over every scope of `registries`; never raises for API errors
+        (they are in the report)."""
         started = time.monotonic()
         calls = calling.Calls(limiter=self._limiter, backoff=self._backoff, sleep=self._sleep)
-        desired = merging.merge([self._only_kinds(registry) for registry in registries])
-        for conflict in desired.conflicts:
+        desired = merging.merge(registries)
+        conflicts = tuple(c for c in desired.conflicts if plans.Kind(c.kind) in self.kinds)
+        for conflict in conflicts:
             log.warning(
                 "registry_conflict",
                 kind=conflict.kind,
@@ -64,22 +63,14 @@ class Reconciler:
                 sources=list(conflict.sources),
                 reason=conflict.reason,
             )
-        listed_subscriptions: dict[str, list[model.ObservedSubscription] | errors.ApiError] = {}
-        scopes = []
-        for (project, location), group in merging.by_scope(desired.registries).items():
-            scope = _Scope(self.clients, calls, project, location, group)
-            if plans.Kind.SUBSCRIPTION in self.kinds and project not in listed_subscriptions:
-                # Subscriptions are project-wide: one List per project, shared by its scopes.
-                listed_subscriptions[project] = _listed(scope.subscriptions.list)
-            observed_subs = listed_subscriptions.get(project, [])
-            scopes.append(
-                scope.run(
-                    self.policy, self.kinds, observed_subs, desired.conflicts, dry_run=dry_run
-                )
-            )
+        done = tuple(
+            self._reconcile(scope, calls, conflicts, dry_run=dry_run)
+            for scope in scopes.of(desired.registries, self.kinds)
+        )
         report = reports.PassReport(
-            scopes=tuple(scopes),
-            conflicts=desired.conflicts,
+            scopes=done,
+            conflicts=conflicts,
+            results=reports.results(registries, done, conflicts, self.kinds),
             api_calls=calls.counts.total,
             writes=calls.counts.writes,
             retries=calls.counts.retries,
@@ -102,75 +93,26 @@ class Reconciler:
         )
         return report
 
-    def _only_kinds(self, registry: model.Registry) -> model.Registry:
-        return dataclasses.replace(
-            registry,
-            scheduler_jobs=registry.scheduler_jobs
-            if plans.Kind.SCHEDULER_JOB in self.kinds
-            else (),
-            subscriptions=registry.subscriptions if plans.Kind.SUBSCRIPTION in self.kinds else (),
-        )
-
-
-def _listed(list_all: Callable[[], list[T]]) -> list[T] | errors.ApiError:
-    try:
-        return list_all()
-    except errors.ApiError as error:
-        return error
-
-
-class _Scope:
-    """One (project, location) within one pass: its registries and adapters."""
-
-    def __init__(
+    def _reconcile(
         self,
-        clients: clients.Clients,
+        scope: scopes.Scope,
         calls: calling.Calls,
-        project: str,
-        location: str,
-        registries: Sequence[model.Registry],
-    ) -> None:
-        self.project = project
-        self.location = location
-        self.registries = registries
-        self.jobs = scheduler_jobs.SchedulerJobs(clients.scheduler, calls, project, location)
-        self.subscriptions = subscriptions.Subscriptions(
-            clients.subscriber, clients.publisher, calls, project
-        )
-
-    def run(
-        self,
-        policy: policies.Policy,
-        kinds: frozenset[plans.Kind],
-        observed_subscriptions: list[model.ObservedSubscription] | errors.ApiError,
         conflicts: Sequence[merging.Conflict],
         *,
         dry_run: bool,
     ) -> reports.ScopeReport:
-        bound = log.bind(project=self.project, location=self.location)
-        listed_jobs = _listed(self.jobs.list) if plans.Kind.SCHEDULER_JOB in kinds else []
-        registries = list(self.registries)
-        failure: errors.ApiError | None = None
-        # A kind whose List failed is left out of this pass (never planned against an empty
-        # listing, which would look like "create everything"); the other kind still converges.
-        observed_jobs: list[model.ObservedJob] = []
-        observed_subs: list[model.ObservedSubscription] = []
-        if isinstance(listed_jobs, errors.ApiError):
-            failure = listed_jobs
-            registries = [dataclasses.replace(r, scheduler_jobs=()) for r in registries]
-        else:
-            observed_jobs = listed_jobs
-        if isinstance(observed_subscriptions, errors.ApiError):
-            failure = failure or observed_subscriptions
-            registries = [dataclasses.replace(r, subscriptions=()) for r in registries]
-        else:
-            observed_subs = observed_subscriptions
-        for listed in (listed_jobs, observed_subscriptions):
-            if isinstance(listed, errors.ApiError):
-                bound.error("list_failed", reason=listed.reason, retryable=listed.retryable)
-        if all(isinstance(x, errors.ApiError) for x in (listed_jobs, observed_subscriptions)):
-            return reports.ScopeReport(self.project, self.location, error=failure)
-        plan = planner.plan(registries, observed_jobs, observed_subs, policy, conflicts=conflicts)
+        """List, plan and apply one scope."""
+        place = {"location": scope.location} if scope.location else {}
+        bound = log.bind(project=scope.project, **place)
+        adapter = self._adapter(scope, calls)
+        contested = [c for c in conflicts if c.kind == scope.kind.value]
+        try:
+            plan = self._plan(scope, adapter, contested)
+        except errors.ApiError as error:
+            bound.error(
+                "list_failed", kind=scope.kind.value, reason=error.reason, retryable=error.retryable
+            )
+            return reports.ScopeReport(scope, error=error)
         for action in plan.actions:
             for drift in action.drift:
                 bound.info(
@@ -183,95 +125,27 @@ class _Scope:
                 )
         if plan.refused:
             bound.error("plan_refused", reason=plan.refused, writes=len(plan.writes))
-        outcomes = []
-        for action in plan.actions:
-            if action.verb in (plans.Verb.RECREATE_NEEDED, plans.Verb.CONFLICT):
-                bound.warning(action.verb.value, **_describe(action))
-            if not action.is_write or plan.refused or dry_run:
-                if action.is_write and dry_run and not plan.refused:
-                    bound.info("action_planned", **_describe(action), dry_run=True)
-                outcomes.append(reports.Outcome(action, self.project, self.location))
-                continue
-            outcomes.append(self._apply(action, bound))
-        return reports.ScopeReport(
-            self.project, self.location, plan=plan, outcomes=tuple(outcomes), error=failure
+        outcomes = applying.apply(plan, adapter, bound, dry_run=dry_run)
+        return reports.ScopeReport(scope, plan=plan, outcomes=outcomes)
+
+    def _adapter(self, scope: scopes.Scope, calls: calling.Calls) -> applying.Adapter:
+        if scope.kind is plans.Kind.SCHEDULER_JOB:
+            return scheduler_jobs.SchedulerJobs(
+                self.clients.scheduler, calls, scope.project, scope.location
+            )
+        return subscriptions.Subscriptions(
+            self.clients.subscriber, self.clients.publisher, calls, scope.project
         )
 
-    def _apply(
-        self, action: plans.Action, bound: structlog.typing.FilteringBoundLogger
-    ) -> reports.Outcome:
-        try:
-            if action.kind is plans.Kind.SCHEDULER_JOB:
-                self._apply_job(action)
-            else:
-                self._apply_subscription(action)
-        except errors.ApiError as error:
-            bound.error(
-                "action_failed",
-                **{**_describe(action), "reason": error.reason},
-                error=error.code,
-                retryable=error.retryable,
-            )
-            return reports.Outcome(action, self.project, self.location, applied=True, error=error)
-        bound.info("action_applied", **_describe(action))
-        return reports.Outcome(action, self.project, self.location, applied=True)
-
-    def _apply_job(self, action: plans.Action) -> None:
-        desired = action.desired
-        verb = action.verb
-        if verb is plans.Verb.CREATE:
-            assert isinstance(desired, model.SchedulerJob)
-            self.jobs.create(desired, action.owner)
-        elif verb is plans.Verb.UPDATE:
-            assert isinstance(desired, model.SchedulerJob)
-            self.jobs.update(desired, action.owner, [drift.field for drift in action.drift])
-        elif verb is plans.Verb.PAUSE:
-            self.jobs.pause(action.name)
-        elif verb is plans.Verb.RESUME:
-            self.jobs.resume(action.name)
-        elif verb is plans.Verb.DELETE:
-            _ignore_not_found(lambda: self.jobs.delete(action.name))
-        elif verb is plans.Verb.RECREATE:
-            assert isinstance(desired, model.SchedulerJob)
-            _ignore_not_found(lambda: self.jobs.delete(action.name))
-            self.jobs.create(desired, action.owner)
-
-    def _apply_subscription(self, action: plans.Action) -> None:
-        desired, actual = action.desired, action.actual
-        verb = action.verb
-        if verb is plans.Verb.CREATE:
-            assert isinstance(desired, model.Subscription)
-            self.subscriptions.create(desired, action.owner)
-        elif verb is plans.Verb.UPDATE:
-            assert isinstance(desired, model.Subscription)
-            if isinstance(actual, model.Subscription) and actual.labels:
-                # Keep labels other tools put on the subscription; ours win on a clash.
-                desired = dataclasses.replace(desired, labels={**actual.labels, **desired.labels})
-            self.subscriptions.update(desired, action.owner, [d.field for d in action.drift])
-        elif verb is plans.Verb.DELETE:
-            _ignore_not_found(lambda: self.subscriptions.delete(action.name))
-        elif verb is plans.Verb.RECREATE:
-            assert isinstance(desired, model.Subscription)
-            self.subscriptions.recreate(desired, action.owner)
-        else:
-            raise errors.InvalidArgument(
-                f"Pub/Sub subscriptions cannot be {verb.value}d",
-                operation=verb.value,
-                resource=action.name,
-            )
-
-
-def _ignore_not_found(delete: Callable[[], None]) -> None:
-    """Deleting something already gone is what we wanted."""
-    with contextlib.suppress(errors.NotFound):
-        delete()
-
-
-def _describe(action: plans.Action) -> dict[str, object]:
-    return {
-        "verb": action.verb.value,
-        "kind": action.kind.value,
-        "name": action.name,
-        "fields": [drift.field for drift in action.drift],
-        "reason": action.reason,
-    }
+    def _plan(
+        self,
+        scope: scopes.Scope,
+        adapter: applying.Adapter,
+        conflicts: Sequence[merging.Conflict],
+    ) -> plans.Plan:
+        """The scope's plan against one List of it; raises `errors.ApiError` if the List fails."""
+        if isinstance(adapter, scheduler_jobs.SchedulerJobs):
+            jobs = adapter.list()
+            return planner.plan(scope.desired, jobs, (), self.policy, conflicts=conflicts)
+        subs = adapter.list()
+        return planner.plan(scope.desired, (), subs, self.policy, conflicts=conflicts)

@@ -1,4 +1,4 @@
-"""`plan(desired, observed) -> Plan` for one (project, location) scope. A pure function.
+"""`plan(desired, observed) -> Plan` for one scope (the engine plans one kind per List). Pure.
 
 Ownership: an observed resource is ours only when its owner marker equals the owner of a
 registry in this pass and its name starts with that registry's `{affix}{delimiter}`; pull
@@ -71,8 +71,8 @@ def _contested(
     contested: dict[plans.Kind, dict[str, str]] = {kind: {} for kind in plans.Kind}
     actions: list[plans.Action] = []
     for conflict in conflicts:
-        if conflict.kind == "owner" or conflict.project not in projects:
-            continue  # registries in an owner conflict never reach planning
+        if conflict.project not in projects:
+            continue
         if conflict.kind == "scheduler_job" and conflict.location not in locations:
             continue
         kind = plans.Kind(conflict.kind)
@@ -246,8 +246,8 @@ def _orphan(
 
     if owner not in scope.nonempty_owners and not policy.allow_mass_deletion:
         return keep(
-            f"owner {owner!r} declares no resources at all, which looks like a broken export; "
-            "nothing is deleted or paused without allow_mass_deletion"
+            f"owner {owner!r} declares no {kind.value.replace('_', ' ')}s, which looks like a "
+            "broken export; nothing is deleted or paused without allow_mass_deletion"
         )
     if policy.orphans is policies.OrphanPolicy.DELETE:
         return plans.Action(

@@ -96,7 +96,7 @@ class Registry:
 
     source: str  # where it came from, for error messages and conflict reports
     project: str
-    location: str
+    location: str  # of its scheduler jobs (subscriptions are project-wide); "" for a SubscriberTask
     affix: str
     owner: str
     delimiter: str = "--"

@@ -94,6 +94,38 @@ def test_cleanup_deletes_owned_orphans_and_the_domain_can_be_overridden(
     ]
 
 
+def test_a_name_taken_by_a_job_that_is_not_ours_is_a_command_error(
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+) -> None:
+    parent = f"projects/{project}/locations/{LOCATION}"
+    scheduler_api.create_job(
+        parent=parent,
+        job=scheduler_v1.Job(
+            name=f"{parent}/jobs/test--hourlytask",
+            description="made by hand",
+            schedule="0 1 * * *",
+            http_target=scheduler_v1.HttpTarget(uri="https://elsewhere.example.com/"),
+        ),
+    )
+
+    with (
+        override_settings(GCP_TASKS_PROJECT=project),
+        pytest.raises(CommandError) as raised,
+    ):
+        _task_manager("create_scheduler_jobs")
+
+    assert str(raised.value).splitlines() == [
+        "Not every resource is in line:",
+        "scheduler_job 'test--hourlytask' already exists and is not ours (it has no ownership "
+        "marker); it is left alone",
+    ]
+    assert scheduler_api.get_job(name=f"{parent}/jobs/test--hourlytask").description == (
+        "made by hand"
+    )
+
+
 def test_unknown_action_changes_nothing(
     project: str, cloud_scheduler_emulator: running.Service
 ) -> None:

@@ -554,3 +554,39 @@ def test_immutable_subscription_field_needs_recreate_permission(
     )
     assert stored.enable_message_ordering
     assert allowed.run_pass([ordered]).writes == 0
+
+
+def test_one_owner_in_two_locations_shares_its_projects_subscriptions(
+    clients: gcp_clients.Clients, project: str, cloud_scheduler_emulator: running.Service
+) -> None:
+    europe = resources.registry(
+        project, jobs=(resources.job("eu"),), subs=(resources.subscription("eu"),), source="eu"
+    )
+    america = dataclasses.replace(
+        resources.registry(
+            project, jobs=(resources.job("us"),), subs=(resources.subscription("us"),), source="us"
+        ),
+        location="us-central1",
+    )
+    reconciler = reconciling.Reconciler(clients, **FAST)
+
+    first = reconciler.run_pass([europe, america])
+    second = reconciler.run_pass([europe, america])
+
+    assert first.converged and first.conflicts == ()
+    assert first.counts() == {"create": 4}
+    # Subscriptions are one project-wide List: neither location sees the other's as orphans.
+    assert second.converged and second.counts() == {"unchanged": 4} and second.writes == 0
+    assert [s.scope.parent for s in second.scopes] == [
+        f"projects/{project}/locations/europe-west1",
+        f"projects/{project}/locations/us-central1",
+        f"projects/{project}",
+    ]
+    assert cloud_scheduler_emulator.requests.count("ListJobs") == 4
+    for source, job, sub in (
+        ("eu", "shop--eu", "shop--orders--eu"),
+        ("us", "shop--us", "shop--orders--us"),
+    ):
+        result = second.for_source(source)
+        assert result is not None and result.converged
+        assert [o.action.name for o in result.outcomes] == [job, sub]
