@@ -16,6 +16,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from controller.cli import main
 from controller.operator import handlers
 from controller.registry import custom_resources
 
@@ -209,4 +210,6 @@ def test_the_image_runs_as_the_user_the_deployment_asks_for():
     (container,) = pod["containers"]
     assert user == f"{pod['securityContext']['runAsUser']}:{pod['securityContext']['runAsGroup']}"
     assert 'ENTRYPOINT ["gcp-tasks-controller"]' in dockerfile
+    # The image is the controller: it installs the extra the base package leaves out.
+    assert any(f"'gcp-tasks-controller[{main.EXTRA}]'" in line for line in dockerfile)
     assert container["args"][0] == "run"
