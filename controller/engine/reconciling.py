@@ -3,6 +3,7 @@
 Level-based: every pass reads the actual state and compares; a pass with no drift writes nothing.
 A scope is one List (a location's scheduler jobs, a project's subscriptions); a scope whose List
 fails is left out of the pass, never planned against an empty listing, and the others go ahead.
+Every scope is listed and planned before the first write, so progress knows the total.
 The CLI (`reconcile`, `plan`, `run`), the kopf operator and Django's `task_manager` all call
 `Reconciler.run_pass`.
 """
@@ -14,7 +15,7 @@ from collections.abc import Callable, Collection, Sequence
 
 import structlog
 
-from controller.engine import applying, reports, scopes
+from controller.engine import applying, progress, reports, scopes
 from controller.gcp import calling, clients, errors, scheduler_jobs, subscriptions
 from controller.planning import planner, plans, policies
 from controller.registry import merging, model
@@ -24,6 +25,9 @@ log = structlog.get_logger()
 DEFAULT_WRITES_PER_SECOND = 5.0  # well under Cloud Scheduler's and Pub/Sub's admin write quotas
 ALL_KINDS = frozenset(plans.Kind)
 DEFAULT_POLICY = policies.Policy()
+
+# A scope after its List: its writer and its plan, or the error of the List.
+_Planned = tuple[scopes.Scope, applying.Writer, plans.Plan | errors.ApiError]
 
 
 class Reconciler:
@@ -38,20 +42,25 @@ class Reconciler:
         kinds: Collection[plans.Kind] = ALL_KINDS,
         backoff: calling.Backoff = calling.DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        on_progress: progress.Listener | None = None,
     ) -> None:
         self.clients = clients
         self.policy = policy
         self.kinds = frozenset(kinds)
-        self._limiter = calling.TokenBucket(writes_per_second, sleep=sleep)
+        # One bucket across passes: a rate lowered by quota errors recovers with time, not per pass.
+        self._limiter = calling.TokenBucket(writes_per_second, clock=clock, sleep=sleep)
         self._backoff = backoff
         self._sleep = sleep
+        self._clock = clock
+        self._on_progress = on_progress
 
     def run_pass(
         self, registries: Sequence[model.Registry], *, dry_run: bool = False
     ) -> reports.PassReport:
         """One level-based pass over every scope of `registries`; never raises for API errors
         (they are in the report)."""
-        started = time.monotonic()
+        started = self._clock()
         calls = calling.Calls(limiter=self._limiter, backoff=self._backoff, sleep=self._sleep)
         desired = merging.merge(registries)
         conflicts = tuple(c for c in desired.conflicts if plans.Kind(c.kind) in self.kinds)
@@ -63,10 +72,17 @@ class Reconciler:
                 sources=list(conflict.sources),
                 reason=conflict.reason,
             )
-        done = tuple(
-            self._reconcile(scope, calls, conflicts, dry_run=dry_run)
+        planned = [
+            self._plan_scope(scope, calls, conflicts)
             for scope in scopes.of(desired.registries, self.kinds)
+        ]
+        writes = sum(
+            len(plan.writes)
+            for _, _, plan in planned
+            if isinstance(plan, plans.Plan) and not plan.refused and not dry_run
         )
+        tracker = progress.Tracker(writes, clock=self._clock, listener=self._on_progress)
+        done = tuple(_apply(item, tracker, dry_run=dry_run) for item in planned)
         report = reports.PassReport(
             scopes=done,
             conflicts=conflicts,
@@ -75,7 +91,7 @@ class Reconciler:
             writes=calls.counts.writes,
             retries=calls.counts.retries,
             api_errors=dict(calls.counts.errors),
-            duration=time.monotonic() - started,
+            duration=self._clock() - started,
             dry_run=dry_run,
         )
         log.info(
@@ -93,26 +109,21 @@ class Reconciler:
         )
         return report
 
-    def _reconcile(
-        self,
-        scope: scopes.Scope,
-        calls: calling.Calls,
-        conflicts: Sequence[merging.Conflict],
-        *,
-        dry_run: bool,
-    ) -> reports.ScopeReport:
-        """List, plan and apply one scope."""
+    def _plan_scope(
+        self, scope: scopes.Scope, calls: calling.Calls, conflicts: Sequence[merging.Conflict]
+    ) -> _Planned:
+        """List one scope and plan it (logging its drift); nothing is written yet."""
         place = {"location": scope.location} if scope.location else {}
         bound = log.bind(project=scope.project, **place)
-        adapter = self._adapter(scope, calls)
+        writer = applying.Writer(self._adapter(scope, calls), bound, self.policy)
         contested = [c for c in conflicts if c.kind == scope.kind.value]
         try:
-            plan = self._plan(scope, adapter, contested)
+            plan = self._list_and_plan(scope, writer.adapter, contested)
         except errors.ApiError as error:
             bound.error(
                 "list_failed", kind=scope.kind.value, reason=error.reason, retryable=error.retryable
             )
-            return reports.ScopeReport(scope, error=error)
+            return scope, writer, error
         for action in plan.actions:
             for drift in action.drift:
                 bound.info(
@@ -125,8 +136,7 @@ class Reconciler:
                 )
         if plan.refused:
             bound.error("plan_refused", reason=plan.refused, writes=len(plan.writes))
-        outcomes = applying.apply(plan, adapter, bound, dry_run=dry_run)
-        return reports.ScopeReport(scope, plan=plan, outcomes=outcomes)
+        return scope, writer, plan
 
     def _adapter(self, scope: scopes.Scope, calls: calling.Calls) -> applying.Adapter:
         if scope.kind is plans.Kind.SCHEDULER_JOB:
@@ -137,15 +147,24 @@ class Reconciler:
             self.clients.subscriber, self.clients.publisher, calls, scope.project
         )
 
-    def _plan(
+    def _list_and_plan(
         self,
         scope: scopes.Scope,
         adapter: applying.Adapter,
         conflicts: Sequence[merging.Conflict],
     ) -> plans.Plan:
         """The scope's plan against one List of it; raises `errors.ApiError` if the List fails."""
+        registries = scope.registries
         if isinstance(adapter, scheduler_jobs.SchedulerJobs):
             jobs = adapter.list()
-            return planner.plan(scope.desired, jobs, (), self.policy, conflicts=conflicts)
+            return planner.plan(registries, jobs, None, self.policy, conflicts=conflicts)
         subs = adapter.list()
-        return planner.plan(scope.desired, (), subs, self.policy, conflicts=conflicts)
+        return planner.plan(registries, None, subs, self.policy, conflicts=conflicts)
+
+
+def _apply(item: _Planned, tracker: progress.Tracker, *, dry_run: bool) -> reports.ScopeReport:
+    scope, writer, plan = item
+    if isinstance(plan, errors.ApiError):
+        return reports.ScopeReport(scope, error=plan)
+    outcomes = writer.apply(plan, tracker, dry_run=dry_run)
+    return reports.ScopeReport(scope, plan=plan, outcomes=outcomes)

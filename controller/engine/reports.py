@@ -29,8 +29,6 @@ _EXISTING = frozenset(
         plans.Verb.ORPHAN_KEPT,
     }
 )
-# Verbs that leave a difference the controller may not remove on its own.
-_BLOCKED = frozenset({plans.Verb.RECREATE_NEEDED, plans.Verb.CONFLICT})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +46,7 @@ class Outcome:
     @property
     def pending(self) -> bool:
         """A difference left in place: not written (dry run, refused plan) or blocked."""
-        blocked = self.action.verb in _BLOCKED
+        blocked = self.action.verb in plans.BLOCKED_VERBS
         return self.ok and not self.applied and (self.action.is_write or blocked)
 
     @property

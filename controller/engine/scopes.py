@@ -35,13 +35,6 @@ class Scope:
             return f"projects/{self.project}/locations/{self.location}"
         return f"projects/{self.project}"
 
-    @property
-    def desired(self) -> list[model.Registry]:
-        """The registries with only this scope's kind, as the planner takes them."""
-        if self.kind is plans.Kind.SCHEDULER_JOB:
-            return [dataclasses.replace(r, subscriptions=()) for r in self.registries]
-        return [dataclasses.replace(r, scheduler_jobs=()) for r in self.registries]
-
 
 def keys(registry: model.Registry, kinds: Collection[plans.Kind]) -> list[Key]:
     """The scopes a registry takes part in: a registry without a location holds no jobs."""
