@@ -1,11 +1,13 @@
 """Verification of the Google-signed OIDC tokens that Cloud Tasks, Scheduler and Pub/Sub attach.
 
-A token passes when its RS256 signature verifies against the certificates at
-`GCP_TASKS_OIDC_CERTS_URL`, its lifetime covers now, its issuer is Google's, its audience is
-this endpoint's URL (or `GCP_TASKS_OIDC_AUDIENCE`), and it names a verified service account from
-the allowlist. Certificates are cached per URL for the `Cache-Control: max-age` Google sends,
-parsed once per fetch (parsing a PEM per request cost more than the rest of verification), and
-refetched early only for an unknown key id, at most once per `MIN_REFETCH_SECONDS`.
+A token passes when its segments are unpadded base64url in their one canonical spelling, its
+RS256 signature verifies against the certificates at `GCP_TASKS_OIDC_CERTS_URL`, its lifetime
+(`iat`, `exp`, and `nbf` when present) covers now, its issuer is Google's, its audience is this
+endpoint's URL (or `GCP_TASKS_OIDC_AUDIENCE`), and it names a verified service account from the
+allowlist; every claim checked must have the JSON type Google gives it. Certificates are cached
+per URL for the `Cache-Control: max-age` Google sends, parsed once per fetch (parsing a PEM per
+request cost more than the rest of verification), and refetched early only for an unknown key
+id, at most once per `MIN_REFETCH_SECONDS`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ MIN_REFETCH_SECONDS = 30.0
 CLOCK_SKEW_SECONDS = 10
 FETCH_TIMEOUT_SECONDS = 5.0
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
+_BASE64URL = re.compile(rb"[A-Za-z0-9_-]*")
 
 
 class Refused(Exception):
@@ -169,16 +172,22 @@ def verify_token(
     if verifier is None or not _signed_by(verifier, signed, signature):
         raise Unauthenticated("Invalid token")
     issued, expires = claims.get("iat"), claims.get("exp")
-    if not (_is_number(issued) and _is_number(expires)):
+    not_before = claims.get("nbf", issued)
+    if not (_is_number(issued) and _is_number(expires) and _is_number(not_before)):
         raise Unauthenticated("Invalid token")
     now = time.time()
-    if now < issued - CLOCK_SKEW_SECONDS or expires + CLOCK_SKEW_SECONDS < now:
+    starts = max(issued, not_before) - CLOCK_SKEW_SECONDS
+    if now < starts or expires + CLOCK_SKEW_SECONDS < now:
         raise Unauthenticated("Invalid token")
-    if claims.get("iss") not in ISSUERS:
+    # A list or object would be unhashable in the set lookups, and Google only writes strings.
+    issuer, audience, email = claims.get("iss"), claims.get("aud"), claims.get("email")
+    if not isinstance(issuer, str) or issuer not in ISSUERS:
         raise Unauthenticated("Invalid token")
-    if claims.get("aud") not in audiences:
+    if not isinstance(audience, str) or audience not in audiences:
         raise Forbidden("Forbidden")
-    if claims.get("email_verified") is not True or claims.get("email") not in allowed_emails:
+    if claims.get("email_verified") is not True or not isinstance(email, str):
+        raise Forbidden("Forbidden")
+    if email not in allowed_emails:
         raise Forbidden("Forbidden")
     return claims
 
@@ -199,7 +208,14 @@ def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
 
 
 def _b64decode(segment: bytes) -> bytes:
-    return base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
+    """Unpadded base64url (RFC 7515); padding, other characters or stray bits in the last one are
+    refused, so a token has exactly one spelling (the decoder alone would ignore all three)."""
+    if not _BASE64URL.fullmatch(segment):
+        raise ValueError("a token segment is not unpadded base64url")
+    decoded = base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
+    if base64.urlsafe_b64encode(decoded).rstrip(b"=") != segment:
+        raise ValueError("a token segment is not canonical base64url")
+    return decoded
 
 
 def _signed_by(verifier: crypt.Verifier, signed: bytes, signature: bytes) -> bool:

@@ -125,7 +125,7 @@ def _data(encoded: Any) -> Any:
 def _int(value: Any) -> int | None:
     try:
         return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e400 is infinity
         return None
 
 
