@@ -15,7 +15,8 @@ from typing import Any
 
 from benchmarks import spawning
 from controller import logs
-from controller.gcp import clients, reconciling
+from controller.engine import reconciling
+from controller.gcp import clients
 from controller.registry import documents, model
 
 UNLIMITED_WRITES_PER_SECOND = 1e9

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import prometheus_client
 
 if TYPE_CHECKING:
-    from controller.gcp import reports
+    from controller.engine import reports
 
 REGISTRY = prometheus_client.CollectorRegistry()
 

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import structlog
 
-from controller.gcp import reconciling
-from controller.reconcile import policies
+from controller.engine import reconciling
+from controller.planning import policies
 from controller.registry import errors as registry_errors
 from controller.registry import merging, model
 from controller.sources import fetching
@@ -41,7 +41,8 @@ def add_policy(parser: argparse.ArgumentParser) -> None:
         type=_ratio,
         default=policies.Policy().max_deletion_ratio,
         metavar="R",
-        help="refuse a plan deleting more than this fraction of the owned resources (default 0.5)",
+        help="refuse a plan deleting more than this fraction (or all) of one owner's jobs or "
+        "subscriptions (default 0.5)",
     )
     group.add_argument(
         "--allow-mass-deletion",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from controller.cli import exits, options, reconcile
-from controller.gcp import reports
-from controller.reconcile import plans
+from controller.engine import reports
+from controller.planning import plans
 
 _SYMBOLS = {
     plans.Verb.CREATE: "+",

@@ -9,10 +9,7 @@ Without `--registry` it starts the kopf operator (`controller.operator.running.r
 from __future__ import annotations
 
 import argparse
-import importlib
-import inspect
 import signal
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +20,9 @@ import structlog
 
 from controller import metrics
 from controller.cli import exits, options
-from controller.gcp import clients, errors, reconciling
+from controller.engine import reconciling
+from controller.gcp import clients, errors
+from controller.operator import running
 from controller.sources import watching
 
 log = structlog.get_logger()
@@ -220,39 +219,25 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 def _run_operator(args: argparse.Namespace) -> int:
-    """Start the kopf operator, passing the options its `run_operator` accepts."""
-    try:
-        running = importlib.import_module("controller.operator.running")
-        run_operator = running.run_operator
-    except (ImportError, AttributeError) as error:
-        log.error("operator_unavailable", error=str(error))
-        print(
-            "run: without --registry the controller runs as a Kubernetes operator, which is "
-            f"not available here ({error}); pass --registry PATH_OR_URL to run without Kubernetes",
-            file=sys.stderr,
-        )
-        return exits.INVALID
-    offered = {
-        "policy": options.policy(args),
-        "writes_per_second": args.writes_per_second,
-        "resync_seconds": args.resync_seconds,
-        "liveness_endpoint": f"http://{args.host}:{args.health_port}/healthz",
-        "namespaces": args.namespace,
-        "peering_name": args.peering,
-        "priority": args.priority,
-        "project": args.project,
-        "location": args.location,
-        "resync_configmap": args.resync_configmap,
-    }
-    accepted = inspect.signature(run_operator).parameters
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    """Start the kopf operator with the command line's options."""
     # kopf serves the health endpoint itself; the metrics registry is served here.
     server = None
     if args.metrics_port != args.health_port:
         server = metrics.Server(args.host, args.metrics_port).start()
     try:
-        result = run_operator(**{k: v for k, v in offered.items() if takes_any or k in accepted})
+        running.run_operator(
+            policy=options.policy(args),
+            writes_per_second=args.writes_per_second,
+            resync_seconds=args.resync_seconds,
+            liveness_endpoint=f"http://{args.host}:{args.health_port}/healthz",
+            namespaces=args.namespace,
+            peering_name=args.peering,
+            priority=args.priority,
+            project=args.project,
+            location=args.location,
+            resync_configmap=args.resync_configmap,
+        )
     finally:
         if server is not None:
             server.stop()
-    return int(result or 0)
+    return exits.CONVERGED

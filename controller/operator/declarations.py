@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
-from controller.reconcile import plans
+from controller.planning import plans
 from controller.registry import custom_resources, errors, model
 
 # kopf passes each index to handlers as a keyword argument named after the index's id.

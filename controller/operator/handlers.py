@@ -14,7 +14,7 @@ import kopf
 import structlog
 
 from controller.operator import declarations, statuses
-from controller.reconcile import plans
+from controller.planning import plans
 from controller.registry import custom_resources
 
 log = structlog.get_logger()

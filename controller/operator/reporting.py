@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 import kopf
 
-from controller.gcp import reports
+from controller.engine import reports
 from controller.operator import declarations
-from controller.reconcile import plans
+from controller.planning import plans
 from controller.registry import model
 
 Problem = tuple[str, str, str]  # (source, reason, message)

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 import kopf
 
+from controller.engine import reconciling
 from controller.gcp import clients as gcp_clients
-from controller.gcp import reconciling
 from controller.operator import handlers, syncing
-from controller.reconcile import policies
+from controller.planning import policies
 from controller.registry import custom_resources
 
 DEFAULT_RESYNC_SECONDS = 300.0

@@ -12,9 +12,9 @@ import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from controller.gcp import reports
+from controller.engine import reports
 from controller.operator import declarations
-from controller.reconcile import plans
+from controller.planning import plans
 
 READY, SYNCED = "Ready", "Synced"
 TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"

@@ -14,9 +14,10 @@ import datetime
 import kopf
 
 from controller import metrics
-from controller.gcp import clients, reconciling, reports
+from controller.engine import reconciling, reports
+from controller.gcp import clients
 from controller.operator import declarations, reporting
-from controller.reconcile import plans, policies
+from controller.planning import plans, policies
 from controller.registry import custom_resources
 
 # ConfigMap registries may declare both kinds; they go with PeriodicTasks into the full pass.

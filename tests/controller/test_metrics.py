@@ -9,8 +9,9 @@ import pytest
 import requests
 
 from controller import metrics
-from controller.gcp import errors, reports
-from controller.reconcile import plans
+from controller.engine import reports
+from controller.gcp import errors
+from controller.planning import plans
 
 
 def _value(name: str, **labels: str) -> float:

@@ -17,8 +17,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test import override_settings
 
-from controller.gcp import clients, errors, reconciling, reports
-from controller.reconcile import plans, policies
+from controller.engine import reconciling, reports
+from controller.gcp import clients, errors
+from controller.planning import plans, policies
 from controller.registry import documents, model
 from controller.registry import errors as registry_errors
 from django_integration import conf, registry
@@ -70,7 +71,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--allow-mass-deletion",
             action="store_true",
-            help="With --cleanup: allow deleting more than half of the owned resources",
+            help="With --cleanup: allow deleting all, or more than half, of the app's scheduler "
+            "jobs or subscriptions",
         )
 
     def handle(self, *args: Any, actions: list[str], **options: Any) -> None:

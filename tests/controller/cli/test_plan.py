@@ -9,10 +9,11 @@ from google.cloud import scheduler_v1
 from google.protobuf import field_mask_pb2
 
 from controller.cli import exits, main, plan
-from controller.gcp import errors, reports
-from controller.reconcile import plans
+from controller.engine import reports
+from controller.gcp import errors
+from controller.planning import plans
 from emulators import running
-from tests.controller.gcp import resources
+from tests.controller import resources
 
 from .conftest import WriteRegistry
 

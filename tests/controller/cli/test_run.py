@@ -21,7 +21,7 @@ import requests
 from controller.cli import main
 from controller.registry import model
 from emulators import running, testing
-from tests.controller.gcp import resources
+from tests.controller import resources
 
 from .conftest import WriteRegistry, json_events
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from controller.operator import declarations
-from controller.reconcile import plans
+from controller.planning import plans
 from controller.registry import custom_resources, model
 
 DEFAULTS = custom_resources.Defaults(project="shop-prod", location="europe-west1")

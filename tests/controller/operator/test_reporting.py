@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from controller.gcp import errors, reports
+from controller.engine import reports
+from controller.gcp import errors
 from controller.operator import declarations, reporting
-from controller.reconcile import plans
+from controller.planning import plans
 from controller.registry import custom_resources, model
 
 DEFAULTS = custom_resources.Defaults(project="shop-prod", location="europe-west1")

@@ -6,9 +6,10 @@ import datetime
 
 import pytest
 
-from controller.gcp import errors, reports
+from controller.engine import reports
+from controller.gcp import errors
 from controller.operator import declarations, statuses
-from controller.reconcile import plans
+from controller.planning import plans
 from controller.registry import custom_resources, merging
 
 DEFAULTS = custom_resources.Defaults(project="shop-prod", location="europe-west1")

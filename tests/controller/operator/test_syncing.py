@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from controller.gcp import reconciling
+from controller.engine import reconciling
 from controller.operator import declarations, syncing
 from controller.registry import custom_resources
 from tests.controller.operator.conftest import LOCATION, PROJECT

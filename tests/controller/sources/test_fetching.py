@@ -10,7 +10,7 @@ import pytest
 from controller.registry import documents
 from controller.registry import errors as registry_errors
 from controller.sources import fetching
-from tests.controller.gcp import resources
+from tests.controller import resources
 
 from .conftest import DocumentServer
 

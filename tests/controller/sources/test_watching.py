@@ -8,7 +8,7 @@ import structlog
 
 from controller.registry import documents
 from controller.sources import watching
-from tests.controller.gcp import resources
+from tests.controller import resources
 
 from .conftest import DocumentServer
 

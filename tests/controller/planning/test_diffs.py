@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from controller.reconcile import diffs
+from controller.planning import diffs
 from controller.registry import model
 
 URI = "https://shop.example/gcp-tasks/report"

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from controller.reconcile import plans
+from controller.planning import plans
 from controller.registry import model
 
 # Fields Pub/Sub cannot change on an existing subscription: a difference needs a recreate.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from controller.gcp import errors, reports
-from controller.reconcile import plans
+from controller.engine import reports
+from controller.gcp import errors
+from controller.planning import plans
 from controller.registry import merging, model
 
 JOB = plans.Kind.SCHEDULER_JOB

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from controller.reconcile import plans
+from controller.planning import plans
 
 WRITES = {"create", "update", "pause", "resume", "delete", "recreate"}
 

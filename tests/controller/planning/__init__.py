@@ -1,0 +1,1 @@
+"""Tests of controller.planning (pure: tables of desired/observed -> plan)."""

@@ -1,1 +1,0 @@
-"""Tests of controller.reconcile (pure: tables of desired/observed -> plan)."""
