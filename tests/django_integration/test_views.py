@@ -4,6 +4,7 @@ import base64
 import json
 import logging
 
+import django
 import pytest
 from django.test import override_settings
 from django.utils.log import AdminEmailHandler
@@ -191,7 +192,10 @@ def test_a_failing_task_is_500_and_logged_with_its_traceback(client, verified, t
     assert (failure.task, failure.task_name, failure.caller) == ("ExplodingTask", "t-1", CALLER)
 
 
-@override_settings(ADMINS=[("Ops", "ops@example.com")])
+# Django 6 takes addresses and deprecates (name, address) pairs, which Django 5.2 needs.
+@override_settings(
+    ADMINS=["ops@example.com"] if django.VERSION >= (6,) else [("Ops", "ops@example.com")]
+)
 def test_a_failing_task_reaches_mail_admins_with_its_traceback(client, verified, mailoutbox):
     # Django's own handler, attached as a project's LOGGING would attach it.
     handler = AdminEmailHandler()
