@@ -192,14 +192,16 @@ def _run(
         retry = not isinstance(error, exceptions.PermanentTaskError)
         execution.failed(error, retryable=retry)
         _close(result, framework.TaskResultStatus.FAILED, error=error)
-        log.error("Task %s (%s) failed", task.module_path, run_id, exc_info=error)
-        logger.exception("task_failed", retry=retry, **context)
+        # Sent inside this except block, so Django's own receiver logs the failure once, with
+        # its traceback, at ERROR on `django.tasks` (the backport: `django_tasks`).
         _signal(framework.task_finished, sender, result)
-        if retry:
-            return JsonResponse(
-                {"id": run_id, "status": "FAILED", "error": "Error running task"}, status=500
-            )
-        return JsonResponse({"id": run_id, "status": "FAILED", "retry": False})
+        if not retry:
+            return JsonResponse({"id": run_id, "status": "FAILED", "retry": False})
+        response = JsonResponse(
+            {"id": run_id, "status": "FAILED", "error": "Error running task"}, status=500
+        )
+        response._has_been_logged = True  # type: ignore[attr-defined]  # not again on django.request
+        return response
     execution.succeeded(value)
     _close(result, framework.TaskResultStatus.SUCCESSFUL, value=value)
     duration_ms = round((time.perf_counter() - started) * 1000, 3)

@@ -208,16 +208,18 @@ def test_without_an_affix_resources_are_created_and_cleanup_is_skipped_with_a_wa
         subscriber.close()
 
     assert first.splitlines() == [
-        "Successfully created 2 scheduler jobs to domain https://tasks.example.com",
+        "Successfully created 4 scheduler jobs to domain https://tasks.example.com",
         "- [+] hourlytask",
         "- [+] nightlysalesreport",
+        "- [+] purge_abandoned_carts",
+        "- [+] sweep",
         "Successfully created 2 pubsub subscriptions to domain https://tasks.example.com",
         "- [+] OrderEventsSubscriber",
         "- [+] RecordingSubscriber",
     ]
     assert again == first
     assert cloud_scheduler_emulator.requests.writes() == []
-    assert jobs == ["hourlytask", "nightlysalesreport", "retired"]
+    assert jobs == ["hourlytask", "nightlysalesreport", "purge_abandoned_carts", "retired", "sweep"]
     assert subs == ["orders--ordereventssubscriber", "test-events--recordingsubscriber"]
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
         (logging.WARNING, task_manager.CLEANUP_SKIPPED.format(kind="Scheduler Jobs")),
