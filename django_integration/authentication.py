@@ -12,9 +12,9 @@ id, at most once per `MIN_REFETCH_SECONDS`.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import dataclasses
+import functools
 import json
 import math
 import re
@@ -39,7 +39,12 @@ MIN_REFETCH_SECONDS = 30.0
 CLOCK_SKEW_SECONDS = 10
 FETCH_TIMEOUT_SECONDS = 5.0
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
-_BASE64URL = re.compile(rb"[A-Za-z0-9_-]*")
+# base64url's "-" and "_" become the standard alphabet's "+" and "/", which binascii decodes; a
+# "+", "/" or "=" of the token becomes "*", which its strict mode refuses like any other stranger.
+_TO_STANDARD_ALPHABET = bytes.maketrans(b"-_+/=", b"+/***")
+# The last character of a segment 2 (or 3) characters past a multiple of 4 carries 4 (or 2) bits
+# that decode to nothing: they must be zero, which leaves these characters.
+_CANONICAL_LAST = {2: frozenset(b"AQgw"), 3: frozenset(b"AEIMQUYcgkosw048")}
 
 
 class Refused(Exception):
@@ -169,10 +174,7 @@ def verify_token(
     token: str, *, audiences: Collection[str], allowed_emails: Collection[str], certs_url: str
 ) -> dict[str, Any]:
     """The token's verified claims; raises `Unauthenticated` or `Forbidden`."""
-    header, claims, signed, signature = _split(token)
-    kid = header.get("kid")
-    if header.get("alg") != "RS256" or not isinstance(kid, str):
-        raise Unauthenticated("Invalid token")
+    kid, claims, signed, signature = _split(token)
     verifier = certificates(certs_url).verifier(kid)
     if verifier is None or not _signed_by(verifier, signed, signature):
         raise Unauthenticated("Invalid token")
@@ -197,30 +199,43 @@ def verify_token(
     return claims
 
 
-def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
-    """Header, claims, signed bytes and signature of a compact JWT; nothing is verified yet."""
+def _split(token: str) -> tuple[str, dict[str, Any], bytes, bytes]:
+    """The header's key id, the claims, the signed bytes and the signature of a compact JWT whose
+    header names RS256; nothing is verified yet."""
     try:
-        encoded_header, encoded_claims, encoded_signature = token.encode("ascii").split(b".")
-        header = json.loads(_b64decode(encoded_header))
-        claims = json.loads(_b64decode(encoded_claims))
-        signature = _b64decode(encoded_signature)
+        encoded = token.encode("ascii")
+        # One pass over the whole token puts it in the alphabet binascii decodes.
+        header, claims, signature = encoded.translate(_TO_STANDARD_ALPHABET).split(b".")
+        kid = _key_id(header)
+        decoded_claims = json.loads(_b64decode(claims).decode("utf-8"))  # RFC 7519: UTF-8
+        decoded_signature = _b64decode(signature)
     # Wrong segment count, base64, UTF-8 or JSON, or JSON nested deep enough to exhaust the stack.
     except (ValueError, binascii.Error, RecursionError) as error:
         raise Unauthenticated("Invalid token") from error
-    if not isinstance(header, dict) or not isinstance(claims, dict):
+    if not isinstance(decoded_claims, dict):
         raise Unauthenticated("Invalid token")
-    return header, claims, encoded_header + b"." + encoded_claims, signature
+    return kid, decoded_claims, encoded[: len(header) + 1 + len(claims)], decoded_signature
+
+
+@functools.lru_cache(maxsize=64)
+def _key_id(header: bytes) -> str:
+    """The `kid` of an RS256 header segment. Google's tokens repeat one header per signing key,
+    so each is decoded once (decoding cost as much as the rest of the checks but the RSA one)."""
+    decoded = json.loads(_b64decode(header).decode("utf-8"))
+    kid = decoded.get("kid") if isinstance(decoded, dict) else None
+    if not isinstance(decoded, dict) or decoded.get("alg") != "RS256" or not isinstance(kid, str):
+        raise ValueError("not an RS256 header with a key id")
+    return kid
 
 
 def _b64decode(segment: bytes) -> bytes:
-    """Unpadded base64url (RFC 7515); padding, other characters or stray bits in the last one are
-    refused, so a token has exactly one spelling (the decoder alone would ignore all three)."""
-    if not _BASE64URL.fullmatch(segment):
-        raise ValueError("a token segment is not unpadded base64url")
-    decoded = base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
-    if base64.urlsafe_b64encode(decoded).rstrip(b"=") != segment:
+    """An unpadded base64url segment (RFC 7515) put in the standard alphabet by
+    `_TO_STANDARD_ALPHABET`; padding, other characters or stray bits in the last one are refused,
+    so a token has exactly one spelling (a lenient decoder would ignore all three)."""
+    remainder = len(segment) % 4
+    if remainder in _CANONICAL_LAST and segment[-1] not in _CANONICAL_LAST[remainder]:
         raise ValueError("a token segment is not canonical base64url")
-    return decoded
+    return binascii.a2b_base64(segment + b"=" * (-remainder % 4), strict_mode=True)
 
 
 def _signed_by(verifier: crypt.Verifier, signed: bytes, signature: bytes) -> bool:

@@ -343,6 +343,25 @@ def test_segments_are_decoded_strictly(keys, segment, spell):
         verify(respelled, keys.url)
 
 
+BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5])
+def test_a_segment_decodes_in_its_one_spelling_only(size):
+    # Against the definition: a spelling is canonical when encoding what it decodes to gives it
+    # back. Every last character is tried, for segments 2, 3 and 0 (mod 4) characters long.
+    stem = _b64(bytes(range(7, 7 + size)))[:-1]
+    for last in BASE64URL:
+        spelling = stem + last
+        decoded = base64.urlsafe_b64decode(spelling + "=" * (-len(spelling) % 4))
+        standard = spelling.encode().translate(authentication._TO_STANDARD_ALPHABET)
+        if _b64(decoded) == spelling:
+            assert authentication._b64decode(standard) == decoded
+        else:
+            with pytest.raises(ValueError):
+                authentication._b64decode(standard)
+
+
 @pytest.mark.parametrize(
     ("iat", "exp", "accepted"),
     [
