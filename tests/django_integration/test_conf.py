@@ -1,5 +1,9 @@
+import contextlib
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 from django.test import override_settings
 
 from django_integration import conf
@@ -31,6 +35,13 @@ def test_settings_are_read_at_every_access(name, attribute, value, expected):
         assert getattr(settings, attribute) == expected
 
 
+def test_a_value_kept_from_an_earlier_read_follows_overrides():
+    before = settings.region
+    with override_settings(GCP_TASKS_REGION="asia-east1"):
+        assert settings.region == "asia-east1"
+    assert settings.region == before
+
+
 @pytest.mark.parametrize(
     ("attribute", "default"),
     [
@@ -58,13 +69,23 @@ def test_defaults(attribute, default, monkeypatch):
         "GCP_TASKS_REGISTRY_CONFIGMAP",
         "GCP_TASKS_KUBERNETES_SERVICE_ACCOUNT_DIR",
     ]
-    from django.conf import settings as django_settings
+    with _deleted(names):
+        assert getattr(settings, attribute) == default
 
+
+@contextlib.contextmanager
+def _deleted(names):
+    """Like override_settings, for settings that are not there at all."""
     with override_settings():
         for name in names:
             if hasattr(django_settings, name):
                 delattr(django_settings, name)
-        assert getattr(settings, attribute) == default
+            setting_changed.send(None, setting=name, value=None, enter=True)
+        try:
+            yield
+        finally:
+            for name in names:
+                setting_changed.send(None, setting=name, value=None, enter=False)
 
 
 @pytest.mark.parametrize(("value", "disabled"), [(True, True), (1, False), ("yes", False)])
