@@ -54,10 +54,7 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.site.settings")
     from django.core.wsgi import get_wsgi_application
 
-    from controller import logs
-
-    logs.configure(json=True, level=os.environ.get("BENCH_LOG_LEVEL", "INFO"))
-    return serve(server, get_wsgi_application())
+    return serve(server, get_wsgi_application())  # logging: the site's settings
 
 
 if __name__ == "__main__":

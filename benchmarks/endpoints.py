@@ -1,6 +1,8 @@
 """Benchmark 2, the execution endpoint: the task endpoint with OIDC verification on and off, and
 django-gcp's, against a bare Django view that only parses JSON, over a real HTTP server with
-concurrent clients.
+concurrent clients. The sites log as a fresh Django project does (Django's default LOGGING, which
+drops INFO); one more row runs the verified endpoint logging its INFO lines as the example project
+does (JSON on stderr, here a file), so what logging costs is a row of its own.
 
 Each site runs in its own process (the stdlib WSGI server, a thread per connection or serial;
 django-gcp's in its own environment); the clients run here, each request on a fresh connection as
@@ -33,7 +35,7 @@ BARE_PATH = "/bench/bare"
 BODY = json.dumps({"order_id": 42, "email": "customer@example.com"}).encode()
 WARMUP_REQUESTS = 50
 TARGET = 1.3
-VARIANTS = ("bare", "endpoint", "endpoint-no-auth", "django-gcp")
+VARIANTS = ("bare", "endpoint", "endpoint-logged", "endpoint-no-auth", "django-gcp")
 # What Cloud Tasks sends with every push besides the token: every variant gets the same.
 CLOUD_TASKS_HEADERS = {
     "Content-Type": "application/json",
@@ -51,6 +53,7 @@ SERVERS = {
 LABELS = {
     "bare": "bare Django view (parses JSON)",
     "endpoint": "task endpoint, OIDC verified",
+    "endpoint-logged": "task endpoint, OIDC verified, INFO lines as JSON",
     "endpoint-no-auth": "task endpoint, OIDC off",
     "django-gcp": "django-gcp task endpoint (no OIDC)",
 }
@@ -72,6 +75,9 @@ def run(
         with (
             spawning.Server(argv, name="endpoint-server", env=env) as verified,
             spawning.Server(
+                argv, name="endpoint-server-logged", env={**env, "BENCH_LOGGING": "example"}
+            ) as logged,
+            spawning.Server(
                 argv, name="endpoint-server-no-auth", env={**env, "BENCH_DISABLE_AUTH": "1"}
             ) as unverified,
             spawning.Server(
@@ -79,17 +85,23 @@ def run(
             ) as django_gcp,
         ):
             port, open_port = int(verified.ready_line), int(unverified.ready_line)
-            token = issuer.token(f"http://127.0.0.1:{port}{TASK_PATH}", SERVICE_ACCOUNT)
+            logged_port = int(logged.ready_line)
             headers = CLOUD_TASKS_HEADERS
             targets = {
                 "bare": (port, BARE_PATH, headers),
-                "endpoint": (port, TASK_PATH, {**headers, "Authorization": f"Bearer {token}"}),
+                "endpoint": (port, TASK_PATH, _verified(issuer, port, headers)),
+                "endpoint-logged": (
+                    logged_port,
+                    TASK_PATH,
+                    _verified(issuer, logged_port, headers),
+                ),
                 "endpoint-no-auth": (open_port, TASK_PATH, headers),
                 "django-gcp": (int(django_gcp.ready_line), TASK_PATH, headers),
             }
             servers = {
                 "bare": verified,
                 "endpoint": verified,
+                "endpoint-logged": logged,
                 "endpoint-no-auth": unverified,
                 "django-gcp": django_gcp,
             }
@@ -112,6 +124,12 @@ def run(
             fetches = _get_json(port, "/bench/stats")["certificate_fetches"]
     data = _summarize(rounds, fetches, profile, server)
     return _outcome(data)
+
+
+def _verified(issuer: oidc.Issuer, port: int, headers: Mapping[str, str]) -> dict[str, str]:
+    """`headers` with a token for the task endpoint of the server on `port` (its audience)."""
+    token = issuer.token(f"http://127.0.0.1:{port}{TASK_PATH}", SERVICE_ACCOUNT)
+    return {**headers, "Authorization": f"Bearer {token}"}
 
 
 def _load(
@@ -241,6 +259,8 @@ def _outcome(data: dict[str, Any]) -> results.Outcome:
         notes=(
             "slower than bare: median over rounds of (bare requests/s / this requests/s); "
             "server CPU: the server process's CPU time per request (median over rounds)",
+            "logging: Django's default (INFO dropped), as in a fresh project; the INFO-lines row "
+            "logs like the example project (one JSON line per task to stderr, here a file)",
             f"certificate fetches: {data['certificate_fetches']} for "
             f"{data['verified_requests']:,} verified requests (cache lifetime: the issuer's "
             "Cache-Control max-age, 3600 s)",

@@ -1,7 +1,8 @@
 """The one place structlog is configured; entry points call `configure()` once.
 
 JSON lines when stderr is not a terminal, a readable console when it is. Stdlib loggers
-(kopf, grpc, Django) go through the same processors, so every line has the same shape.
+(kopf, grpc, Django) go through the same processors, so every line has the same shape; a Django
+project gets the same lines from its own LOGGING with `formatter()`.
 
 JSON lines are Cloud Logging structured logs: `severity` (Cloud Logging's names), `message`
 (the line Logs Explorer shows) and `time` (RFC 3339 in UTC, with `Z`, whatever the process's
@@ -50,13 +51,6 @@ _SHARED_PROCESSORS: list[structlog.typing.Processor] = [
 
 def configure(*, json: bool | None = None, level: str | int = "INFO") -> None:
     """Route structlog and stdlib logging to stderr, as JSON or for humans."""
-    if json is None:
-        json = not sys.stderr.isatty()
-    rendering: list[structlog.typing.Processor] = (
-        [for_cloud_logging, structlog.processors.JSONRenderer(sort_keys=False)]
-        if json
-        else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
-    )
     # Refill the configured list in place: loggers cached on first use hold a reference to it, so
     # a second configure() (or structlog.testing.capture_logs()) still reaches them.
     processors = structlog.get_config()["processors"]
@@ -67,7 +61,31 @@ def configure(*, json: bool | None = None, level: str | int = "INFO") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
+    root = logging.getLogger()
+    root.setLevel(level)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(HANDLER_NAME)
+    handler.setFormatter(formatter(json=json))
+    handler.addFilter(_RoutineKopfRecords(root.level))
+    root.handlers[:] = [handler]
+    # gRPC and urllib3 are chatty at INFO and say nothing a user acts on.
+    for noisy in ("urllib3", "grpc", "google.auth"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def formatter(*, json: bool | None = None) -> logging.Formatter:
+    """The lines `configure()` writes, as a formatter a LOGGING dict can name (a Django
+    project's: `"formatters": {"lines": {"()": "controller.logs.formatter", "json": True}}`):
+    JSON shaped for Cloud Logging with the records' `extra` fields, or for humans. `json=None`
+    picks JSON when stderr is not a terminal."""
+    if json is None:
+        json = not sys.stderr.isatty()
+    rendering: list[structlog.typing.Processor] = (
+        [for_cloud_logging, structlog.processors.JSONRenderer(sort_keys=False)]
+        if json
+        else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+    )
+    return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[
             *_SHARED_PROCESSORS,
             structlog.stdlib.ExtraAdder(),
@@ -79,16 +97,6 @@ def configure(*, json: bool | None = None, level: str | int = "INFO") -> None:
             *rendering,
         ],
     )
-    root = logging.getLogger()
-    root.setLevel(level)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.set_name(HANDLER_NAME)
-    handler.setFormatter(formatter)
-    handler.addFilter(_RoutineKopfRecords(root.level))
-    root.handlers[:] = [handler]
-    # gRPC and urllib3 are chatty at INFO and say nothing a user acts on.
-    for noisy in ("urllib3", "grpc", "google.auth"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def for_cloud_logging(

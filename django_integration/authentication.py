@@ -24,14 +24,11 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 import requests
-import structlog
 from django.core.signals import setting_changed
 from django.http import HttpRequest
 from google.auth import crypt
 
-from django_integration import conf
-
-logger = structlog.get_logger()
+from django_integration import conf, loggers
 
 ISSUERS = frozenset({"https://accounts.google.com", "accounts.google.com"})
 DEFAULT_MAX_AGE = 300.0  # when the certificate response names no lifetime
@@ -48,9 +45,14 @@ _CANONICAL_LAST = {2: frozenset(b"AQgw"), 3: frozenset(b"AEIMQUYcgkosw048")}
 
 
 class Refused(Exception):
-    """The request may not run a task; `status` is the HTTP answer, the message is public."""
+    """The request may not run a task: `status` is the HTTP answer, the message is all the caller
+    is told, and `reason` says why, for the logs."""
 
     status = 401
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class Unauthenticated(Refused):
@@ -110,7 +112,9 @@ class Certificates:
             if wanted and now - self._last_attempt >= self._min_refetch:
                 self._fetch(now)
             if not self._certs:
-                raise CertificatesUnavailable("Signing certificates unavailable")
+                raise CertificatesUnavailable(
+                    "Signing certificates unavailable", f"no signing certificates from {self.url}"
+                )
 
     def _fetch(self, now: float) -> None:
         # Failures keep the certificates we have (stale beats none) and are retried no sooner
@@ -122,19 +126,33 @@ class Certificates:
             response.raise_for_status()
             document = response.json()
         except (requests.RequestException, ValueError) as error:
-            logger.warning("oidc_certificates_unavailable", url=self.url, error=str(error))
+            loggers.certificates.warning(
+                "Signing certificates unavailable from %s: %s",
+                self.url,
+                error,
+                extra={"url": self.url, "error": str(error)},
+            )
             return
         if not isinstance(document, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in document.items()
         ):
-            logger.warning("oidc_certificates_malformed", url=self.url)
+            loggers.certificates.warning(
+                "Signing certificates from %s are not an object of PEM strings",
+                self.url,
+                extra={"url": self.url},
+            )
             return
         verifiers = {}
         for kid, pem in document.items():
             try:
                 verifiers[kid] = crypt.RSAVerifier.from_string(pem)
             except (ValueError, TypeError):  # one bad entry refuses only its own tokens, as before
-                logger.warning("oidc_certificate_malformed", url=self.url, kid=kid)
+                loggers.certificates.warning(
+                    "Signing certificate %s from %s is unreadable",
+                    kid,
+                    self.url,
+                    extra={"url": self.url, "kid": kid},
+                )
         # Verifiers first: a lock-free reader that sees a new kid in `_certs` must find it here.
         self._verifiers = verifiers
         self._certs = dict(document)
@@ -176,26 +194,28 @@ def verify_token(
     """The token's verified claims; raises `Unauthenticated` or `Forbidden`."""
     kid, claims, signed, signature = _split(token)
     verifier = certificates(certs_url).verifier(kid)
-    if verifier is None or not _signed_by(verifier, signed, signature):
-        raise Unauthenticated("Invalid token")
+    if verifier is None:
+        raise Unauthenticated("Invalid token", f"no usable certificate for key id {_shown(kid)}")
+    if not _signed_by(verifier, signed, signature):
+        raise Unauthenticated("Invalid token", f"the signature does not verify with key {kid}")
     issued, expires = claims.get("iat"), claims.get("exp")
     not_before = claims.get("nbf", issued)
     if not (_is_number(issued) and _is_number(expires) and _is_number(not_before)):
-        raise Unauthenticated("Invalid token")
+        raise Unauthenticated("Invalid token", "iat, exp or nbf is not a finite number")
     now = time.time()
     starts = max(issued, not_before) - CLOCK_SKEW_SECONDS
     if now < starts or expires + CLOCK_SKEW_SECONDS < now:
-        raise Unauthenticated("Invalid token")
+        raise Unauthenticated("Invalid token", "expired or not yet valid")
     # A list or object would be unhashable in the set lookups, and Google only writes strings.
     issuer, audience, email = claims.get("iss"), claims.get("aud"), claims.get("email")
     if not isinstance(issuer, str) or issuer not in ISSUERS:
-        raise Unauthenticated("Invalid token")
+        raise Unauthenticated("Invalid token", f"issuer {_shown(issuer)} is not Google's")
     if not isinstance(audience, str) or audience not in audiences:
-        raise Forbidden("Forbidden")
+        raise Forbidden("Forbidden", f"audience {_shown(audience)} is not this endpoint's URL")
     if claims.get("email_verified") is not True or not isinstance(email, str):
-        raise Forbidden("Forbidden")
+        raise Forbidden("Forbidden", "no verified email")
     if email not in allowed_emails:
-        raise Forbidden("Forbidden")
+        raise Forbidden("Forbidden", f"caller {_shown(email)} is not an allowed invoker")
     return claims
 
 
@@ -211,9 +231,9 @@ def _split(token: str) -> tuple[str, dict[str, Any], bytes, bytes]:
         decoded_signature = _b64decode(signature)
     # Wrong segment count, base64, UTF-8 or JSON, or JSON nested deep enough to exhaust the stack.
     except (ValueError, binascii.Error, RecursionError) as error:
-        raise Unauthenticated("Invalid token") from error
+        raise Unauthenticated("Invalid token", f"not an RS256 JWT: {error}") from error
     if not isinstance(decoded_claims, dict):
-        raise Unauthenticated("Invalid token")
+        raise Unauthenticated("Invalid token", "the claims are not a JSON object")
     return kid, decoded_claims, encoded[: len(header) + 1 + len(claims)], decoded_signature
 
 
@@ -243,6 +263,12 @@ def _signed_by(verifier: crypt.Verifier, signed: bytes, signature: bytes) -> boo
         return bool(verifier.verify(signed, signature))
     except TypeError:  # the certificate holds a non-RSA key, which cannot have signed RS256
         return False
+
+
+def _shown(value: object) -> str:
+    """A token's value as a log line may quote it: a repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 200 else f"{text[:200]}..."
 
 
 def _is_number(value: object) -> bool:
@@ -296,21 +322,12 @@ def authenticate(request: HttpRequest) -> dict[str, Any] | None:
     scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Missing bearer token")
-    try:
-        return verify_token(
-            token.strip(),
-            audiences=expected_audiences(request),
-            allowed_emails=verification.allowed_emails,
-            certs_url=verification.certs_url,
-        )
-    except Refused as refusal:
-        logger.warning(
-            "oidc_token_refused",
-            path=request.path,
-            status=refusal.status,
-            reason=str(refusal.__cause__ or refusal),
-        )
-        raise
+    return verify_token(
+        token.strip(),
+        audiences=expected_audiences(request),
+        allowed_emails=verification.allowed_emails,
+        certs_url=verification.certs_url,
+    )
 
 
 def expected_audiences(request: HttpRequest) -> frozenset[str]:

@@ -11,23 +11,21 @@ firing has no id: its job and schedule time name the run). Answers:
 - 400: the body, or arguments that do not fit the function. 401/403/503: as the other endpoints.
 - 404: no such task here. 409: another delivery is running it now (Google retries later).
 - 500: the task raised (logged with its traceback; Google retries).
+
+Django's own receivers log each run on `django.tasks` (start and success at INFO, a failure at
+ERROR with its traceback); this module logs the rest once each: refusals on
+`django_integration.refusals`, deliveries that ran nothing on `django_integration.django_tasks`.
 """
 
 from __future__ import annotations
 
 import inspect
-import logging
 import re
 import secrets
-import time
 from typing import Any
 
-import structlog
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.utils.decorators import method_decorator
-from django.views import View
-from django.views.decorators.csrf import csrf_exempt
 
 from django_integration import (
     authentication,
@@ -36,46 +34,44 @@ from django_integration import (
     deliveries,
     exceptions,
     framework,
+    loggers,
     models,
     payloads,
     recording,
     results,
+    views,
 )
-
-logger = structlog.get_logger()
-log = logging.getLogger(__name__)
 
 RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-@method_decorator(csrf_exempt, name="dispatch")
-class DjangoTaskView(View):
+class DjangoTaskView(views.PushView):
     """Runs one delivery of a django.tasks task (see the module docstring for the answers)."""
-
-    http_method_names = ["post"]
 
     def post(self, request: HttpRequest, task_path: str) -> HttpResponse:
         try:
             claims = authentication.authenticate(request)
         except authentication.Refused as refusal:
-            return JsonResponse({"error": str(refusal)}, status=refusal.status)
+            response = JsonResponse({"error": str(refusal)}, status=refusal.status)
+            return loggers.refused(request, response, refusal.reason)
         request.oidc_claims = claims  # type: ignore[attr-defined]  # as the other endpoints
         registered = catalog.find(task_path)
         if registered is None:
-            return _not_found()
-        info = deliveries.task_info(request.headers, caller=(claims or {}).get("email"))
+            return _not_found(request, task_path, "no such task here")
+        headers = deliveries.EnvironHeaders(request.META)
+        info = deliveries.task_info(headers, caller=(claims or {}).get("email"))
         try:
             fields = payloads.decode_kwargs(request.body)
         except ValueError as error:
-            return _bad_request(task_path, error)
+            return _bad_request(request, task_path, error)
         task = _for_backend(registered, fields.get("backend"))
         if task is None:
-            return _not_found()
+            return _not_found(request, task_path, "not a task of a CloudTasksBackend here")
         try:
             run_id, args, kwargs = _parse(fields, info)
             _check_arguments(task, args, kwargs)
         except ValueError as error:
-            return _bad_request(task_path, error)
+            return _bad_request(request, task_path, error)
         kind = models.Kind.PERIODIC if info.scheduler_job_name else models.Kind.DJANGO_TASK
         delivery = recording.Delivery(
             kind=kind,
@@ -88,7 +84,7 @@ class DjangoTaskView(View):
         )
         outcome, execution = claiming.claim(run_id, delivery)
         if outcome is not claiming.Outcome.RUN:
-            return _refused(run_id, task_path, outcome)
+            return _not_run(run_id, task_path, outcome)
         return _run(task, run_id, args, kwargs, delivery, execution)
 
 
@@ -137,19 +133,28 @@ def _check_arguments(task: Any, args: list[Any], kwargs: dict[str, Any]) -> None
         raise ValueError(f"the arguments do not fit {task.name}(): {error}") from None
 
 
-def _not_found() -> HttpResponse:
-    return JsonResponse({"error": "Task not found"}, status=404)
+def _not_found(request: HttpRequest, task_path: str, reason: str) -> HttpResponse:
+    response = JsonResponse({"error": "Task not found"}, status=404)
+    return loggers.refused(request, response, reason, task=task_path)
 
 
-def _bad_request(task_path: str, error: ValueError) -> HttpResponse:
-    logger.warning("task_request_unparseable", task=task_path, error=str(error))
-    return JsonResponse({"error": f"Bad request: {error}"}, status=400)
+def _bad_request(request: HttpRequest, task_path: str, error: ValueError) -> HttpResponse:
+    response = JsonResponse({"error": f"Bad request: {error}"}, status=400)
+    return loggers.refused(request, response, str(error), task=task_path)
 
 
-def _refused(run_id: str, task_path: str, outcome: claiming.Outcome) -> HttpResponse:
-    logger.info("task_delivery_not_run", task=task_path, task_run=run_id, reason=outcome.value)
+def _not_run(run_id: str, task_path: str, outcome: claiming.Outcome) -> HttpResponse:
+    loggers.django_tasks.info(
+        "Delivery of task %s (run %s) ran nothing: %s",
+        task_path,
+        run_id,
+        outcome.value,
+        extra={"task": task_path, "task_run": run_id, "reason": outcome.value},
+    )
     if outcome is claiming.Outcome.RUNNING_ELSEWHERE:
-        return JsonResponse({"id": run_id, "status": "RUNNING"}, status=409)
+        response = JsonResponse({"id": run_id, "status": "RUNNING"}, status=409)
+        response._has_been_logged = True  # type: ignore[attr-defined]  # logged just above
+        return response
     if outcome is claiming.Outcome.SUCCEEDED_BEFORE:
         return JsonResponse({"id": run_id, "status": "SUCCESSFUL", "duplicate": True})
     return JsonResponse({"id": run_id, "status": "FAILED", "retry": False})
@@ -179,8 +184,6 @@ def _run(
     )
     sender = type(task.get_backend())
     _signal(framework.task_started, sender, result)
-    context = {"task": task.module_path, "task_run": run_id, "attempt": execution.attempt}
-    started = time.perf_counter()
     try:
         if task.takes_context:
             value = task.call(framework.TaskContext(task_result=result), *args, **kwargs)
@@ -204,9 +207,7 @@ def _run(
         return response
     execution.succeeded(value)
     _close(result, framework.TaskResultStatus.SUCCESSFUL, value=value)
-    duration_ms = round((time.perf_counter() - started) * 1000, 3)
-    logger.info("task_succeeded", duration_ms=duration_ms, **context)
-    _signal(framework.task_finished, sender, result)
+    _signal(framework.task_finished, sender, result)  # Django's receiver logs the success
     return JsonResponse({"id": run_id, "status": "SUCCESSFUL", "result": value})
 
 
@@ -236,4 +237,6 @@ def _signal(signal: Any, sender: type, result: Any) -> None:
     # Receivers must not turn a finished task into a retried one: their errors are logged.
     for receiver, response in signal.send_robust(sender=sender, task_result=result):
         if isinstance(response, Exception):
-            log.error("Task signal receiver %r failed", receiver, exc_info=response)
+            loggers.django_tasks.error(
+                "Task signal receiver %r failed", receiver, exc_info=response
+            )

@@ -10,13 +10,11 @@ endpoint (`backend_views`), which runs only tasks this backend validated (`catal
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-import structlog
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db import transaction
@@ -32,15 +30,13 @@ from django_integration import (
     enqueueing,
     exceptions,
     framework,
+    loggers,
     names,
     payloads,
     recording,
     results,
     tasks,
 )
-
-logger = structlog.get_logger()
-log = logging.getLogger(__name__)
 
 URL_NAME = "gcp-django-tasks"
 # Every OPTIONS key and the setting it defaults to (None: no setting, see the README).
@@ -173,7 +169,11 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             )
         # Deliveries of a cancelled run run nothing, so a task already on its way is harmless.
         if run.cloud_task_path and not enqueueing.delete(run.cloud_task_path):
-            logger.info("cancelled_task_already_gone", task_run=result_id)
+            loggers.enqueueing.info(
+                "Cancelled run %s: its Cloud Tasks task was already gone",
+                result_id,
+                extra={"task_run": result_id},
+            )
         return results.read(result_id)
 
     def url(self, task: Any) -> str:
@@ -255,8 +255,12 @@ class CloudTasksBackend(framework.BaseTaskBackend):
         try:
             enqueueing.enqueue(request)
         except Exception as error:
-            log.error("Enqueueing task %s failed after commit", result.id, exc_info=error)
-            logger.error("task_enqueue_failed", task_run=result.id, error=str(error))
+            loggers.enqueueing.error(
+                "Enqueueing task %s failed after commit",
+                result.id,
+                exc_info=error,
+                extra={"task_run": result.id, "error": str(error)},
+            )
             if stored:
                 claiming.enqueue_failed(result.id, error)
             return

@@ -33,6 +33,13 @@ class TaskInfo:
     delivery_attempt: int | None = None  # Pub/Sub, when the subscription has a dead-letter policy
     caller: str | None = None  # the verified service account, None when verification is off
 
+    @property
+    def attempt(self) -> int | None:
+        """The attempt number the cloud reports, when it reports one."""
+        if self.retry_count is not None:
+            return self.retry_count + 1
+        return self.delivery_attempt
+
 
 class EnvironHeaders(Mapping[str, str]):
     """The HTTP headers of a WSGI environ (Django's `request.META`) by header name, each read

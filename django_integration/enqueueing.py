@@ -19,16 +19,13 @@ from datetime import datetime
 from typing import Any
 
 import grpc
-import structlog
 from django.core.signals import setting_changed
 from google.api_core import exceptions as api_exceptions
 from google.cloud import tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 from google.protobuf import duration_pb2
 
-from django_integration import conf, exceptions
-
-logger = structlog.get_logger()
+from django_integration import conf, exceptions, loggers
 
 # Cloud Tasks' documented system limit on the size of one task (quotas page: "Maximum task
 # size: 1 MB"); the whole serialized Task counts, so name, URL and headers are included.
@@ -246,7 +243,7 @@ def _ensure_queue(shared: tasks_v2.CloudTasksClient, parent: str) -> None:
             return  # another thread created it while this one waited
         try:
             shared.create_queue(parent=parent.rsplit("/queues/", 1)[0], queue={"name": parent})
-            logger.info("queue_created", queue=parent)
+            loggers.enqueueing.info("Created queue %s", parent, extra={"queue": parent})
         except api_exceptions.AlreadyExists:
             pass
         except api_exceptions.FailedPrecondition as error:

@@ -14,12 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
-import structlog
 
 from controller.registry import custom_resources
-from django_integration import conf, registry
-
-logger = structlog.get_logger()
+from django_integration import conf, loggers, registry
 
 TIMEOUT_SECONDS = 5.0
 _LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")  # RFC 1123 label: namespaces
@@ -116,7 +113,13 @@ def export_configured(document: str) -> str | None:
     except ValueError as error:
         raise ExportError(f"GCP_TASKS_REGISTRY_CONFIGMAP {error}") from error
     outcome = export(document, namespace, name, cluster)
-    logger.info("registry_exported", configmap=f"{namespace}/{name}", outcome=outcome)
+    configmap = f"{namespace}/{name}"
+    loggers.export.info(
+        "Task registry exported to ConfigMap %s: %s",
+        configmap,
+        outcome,
+        extra={"configmap": configmap, "outcome": outcome},
+    )
     return outcome
 
 
@@ -127,7 +130,12 @@ def export_on_startup() -> None:
     try:
         export_configured(registry.render())
     except Exception:  # the app must start whatever happens here
-        logger.exception("registry_export_failed", configmap=conf.settings.registry_configmap)
+        configmap = conf.settings.registry_configmap
+        loggers.export.exception(
+            "Exporting the task registry to ConfigMap %s failed",
+            configmap,
+            extra={"configmap": configmap},
+        )
 
 
 def _configmap(document: str, namespace: str, name: str) -> dict[str, Any]:

@@ -10,13 +10,10 @@ import os
 import threading
 from collections.abc import Mapping
 
-import structlog
 from google.api_core import exceptions as api_exceptions
 from google.cloud import pubsub_v1
 
-from django_integration import conf
-
-logger = structlog.get_logger()
+from django_integration import conf, loggers
 
 _lock = threading.Lock()
 _publishers: dict[tuple[str | None, bool], pubsub_v1.PublisherClient] = {}
@@ -50,7 +47,7 @@ def publish(
     except api_exceptions.NotFound:
         try:
             client.create_topic(name=topic)
-            logger.info("topic_created", topic=topic)
+            loggers.enqueueing.info("Created topic %s", topic, extra={"topic": topic})
         except api_exceptions.AlreadyExists:
             pass
         if ordering_key:

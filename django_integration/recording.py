@@ -2,17 +2,17 @@
 `GCP_TASKS_RECORD_EXECUTIONS` is True. The lease and the rest of a django.tasks run's life are
 in `claiming`, on top of this.
 
-Recording never changes a task's outcome: a database error is logged (standard `logging`, so the
-app's LOGGING and Sentry see it, and structlog) and the task runs and answers as it would without
-recording. Each step is one transaction of its own (a savepoint inside ATOMIC_REQUESTS), whose
-first statement writes, so SQLite takes its write lock at once instead of failing to upgrade it.
+Recording never changes a task's outcome: a database error is logged (ERROR with its traceback
+on `django_integration.recording`, so the app's LOGGING and Sentry see it) and the task runs and
+answers as it would without recording. Each step is one transaction of its own (a savepoint
+inside ATOMIC_REQUESTS), whose first statement writes, so SQLite takes its write lock at once
+instead of failing to upgrade it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
 import secrets
 import socket
@@ -23,16 +23,12 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-import structlog
 from django.db import models as db_models
 from django.db import router, transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
-from django_integration import conf, deliveries, models, payloads, tasks
-
-logger = structlog.get_logger()
-log = logging.getLogger(__name__)
+from django_integration import conf, deliveries, loggers, models, payloads, tasks
 
 # Tracebacks are kept to their last 64 KiB (the end names the failing line) and messages to 2,000
 # characters: one huge exception must not make every row of the executions list heavy.
@@ -57,9 +53,7 @@ class Delivery:
     @property
     def attempt(self) -> int | None:
         """The attempt number the cloud reports, when it reports one."""
-        if self.info.retry_count is not None:
-            return self.info.retry_count + 1
-        return self.info.delivery_attempt
+        return self.info.attempt
 
     @property
     def key(self) -> str:
@@ -153,6 +147,15 @@ def class_delivery(
 def worker_id() -> str:
     """This process, as `TaskResult.worker_ids` names the workers that ran a task."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def start_class(
+    task_class: type[tasks.Task], kwargs: dict[str, Any], info: deliveries.TaskInfo
+) -> Execution:
+    """`start` for a delivery of a class-based task, described only when recording is on."""
+    if not enabled():
+        return Execution(attempt=info.attempt or 1)
+    return start(class_delivery(task_class, kwargs, info))
 
 
 def start(delivery: Delivery) -> Execution:
@@ -276,7 +279,11 @@ def _finish(
             changes["retryable"] = False
         if not run.update(**changes):
             # Our lease expired and another delivery took the run: its outcome is the run's.
-            logger.warning("task_run_lease_lost", task_run=execution.run_id)
+            loggers.recording.warning(
+                "Run %s was taken by another delivery when its lease expired; its outcome stands",
+                execution.run_id,
+                extra={"task_run": execution.run_id},
+            )
         row.save(using=database(), update_fields=fields)
 
 
@@ -293,7 +300,10 @@ def _storable(value: Any) -> Any:
     try:
         json.dumps(value, cls=payloads.JSONEncoder)
     except (TypeError, ValueError):
-        logger.warning("task_return_value_not_stored", type=type(value).__name__)
+        kind = type(value).__name__
+        loggers.recording.warning(
+            "A return value of type %s is not JSON: stored as null", kind, extra={"type": kind}
+        )
         return None
     return value
 
@@ -317,15 +327,10 @@ def guarded(action: str, **context: Any) -> Iterator[None]:
         hint = ""
         if models.TaskRun._meta.db_table in str(error):
             hint = " (django_integration's tables are missing: run `manage.py migrate`)"
-        log.error(
+        loggers.recording.error(
             "Recording a task %s failed; the task runs and answers unrecorded%s",
             action,
             hint,
             exc_info=error,
-        )
-        logger.error(
-            "task_recording_failed",
-            action=action,
-            error=f"{type(error).__name__}: {error}",
-            **context,
+            extra={"action": action, "error": f"{type(error).__name__}: {error}", **context},
         )

@@ -4,7 +4,8 @@ Answers: 200 `{"result": ...}`; 400 unparseable body or envelope, or arguments t
 task's `run()`; 401 missing or invalid token; 403 valid token for another audience or caller; 404
 unknown task (other names are never listed); 405 not a POST; 500 the task raised (an ERROR with
 its traceback on the `django_integration.tasks` logger); 503 certificates unavailable. Cloud
-Tasks, Cloud Scheduler (within its retry config) and Pub/Sub retry every non-2xx answer.
+Tasks, Cloud Scheduler (within its retry config) and Pub/Sub retry every non-2xx answer. Each
+refusal is logged once, with its reason, on `django_integration.refusals` (`loggers`).
 """
 
 from __future__ import annotations
@@ -15,54 +16,56 @@ import logging
 import time
 from typing import Any
 
-import structlog
 from django.http import HttpRequest, HttpResponse
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from django_integration import authentication, deliveries, payloads, recording, tasks
-
-logger = structlog.get_logger()
-# Standard logging, so Sentry, `mail_admins` and Cloud Error Reporting see failing tasks.
-TASK_LOGGER = "django_integration.tasks"
-failures = logging.getLogger(TASK_LOGGER)
+from django_integration import authentication, deliveries, loggers, payloads, recording, tasks
 
 
-class GoogleCloudTaskView(View):
-    """Runs on-demand and periodic tasks (Cloud Tasks and Cloud Scheduler bodies are kwargs)."""
+class PushView(View):
+    """A view Google pushes to: POST only, and exempt from CSRF (Google sends no token)."""
 
     http_method_names = ["post"]
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> Any:
-        # Google sends no CSRF token. Exempting the view function, not `dispatch` through
-        # `method_decorator`, saves wrapping the method again on every request (~4 us).
+        # Exempting the view function, not `dispatch` through `method_decorator`, saves wrapping
+        # the method again on every request (~4 us).
         return csrf_exempt(super().as_view(**initkwargs))
+
+
+class GoogleCloudTaskView(PushView):
+    """Runs on-demand and periodic tasks (Cloud Tasks and Cloud Scheduler bodies are kwargs)."""
 
     def post(self, request: HttpRequest, task_name: str) -> HttpResponse:
         try:
             claims = authentication.authenticate(request)
         except authentication.Refused as refusal:
-            return _json(refusal.status, {"error": str(refusal)})
+            response = _json(refusal.status, {"error": str(refusal)})
+            return loggers.refused(request, response, refusal.reason)
         request.oidc_claims = claims  # type: ignore[attr-defined]  # as django-gcp's auth does
         task_class = tasks.find(task_name)
         if task_class is None or not self.serves(task_class):
-            return _json(404, {"error": "Task not found"})
+            response = _json(404, {"error": "Task not found"})
+            return loggers.refused(request, response, "no such task here", task=task_name)
         try:
             task_kwargs, delivery_attempt = self.parse(request)
         except ValueError as error:
-            logger.warning("task_request_unparseable", task=task_name, error=str(error))
-            return _json(400, {"error": f"Unable to parse request arguments. Error was: {error}"})
+            response = _json(
+                400, {"error": f"Unable to parse request arguments. Error was: {error}"}
+            )
+            return loggers.refused(request, response, str(error), task=task_name)
         try:
             tasks.check_arguments(task_class, task_kwargs)
         except TypeError as error:
-            logger.warning("task_arguments_refused", task=task_name, error=str(error))
-            return _json(400, {"error": f"Arguments do not fit {task_name}.run(): {error}"})
+            response = _json(400, {"error": f"Arguments do not fit {task_name}.run(): {error}"})
+            return loggers.refused(request, response, str(error), task=task_name)
         headers = deliveries.EnvironHeaders(request.META)
         info = deliveries.task_info(headers, caller=(claims or {}).get("email"))
         if delivery_attempt is not None:
             info = dataclasses.replace(info, delivery_attempt=delivery_attempt)
-        execution = recording.start(recording.class_delivery(task_class, task_kwargs, info))
+        execution = recording.start_class(task_class, task_kwargs, info)
         started = time.perf_counter()
         try:
             task = task_class()
@@ -71,19 +74,17 @@ class GoogleCloudTaskView(View):
         except Exception as error:
             execution.failed(error)
             context = {"task": task_name, **_log_context(info), "request": request}
-            failures.error("Task %s failed", task_name, exc_info=True, extra=context)
+            loggers.tasks.error("Task %s failed", task_name, exc_info=True, extra=context)
             response = _json(500, {"error": "Error running task"})
             # Logged above with the traceback: Django's `log_response` skips a response so marked
             # instead of logging a second, traceback-less ERROR (and mail) on `django.request`.
             response._has_been_logged = True  # type: ignore[attr-defined]
             return response
         execution.succeeded(result)
-        logger.info(
-            "task_succeeded",
-            task=task_name,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            **_log_context(info),
-        )
+        if loggers.tasks.isEnabledFor(logging.INFO):  # not even the fields when nobody listens
+            duration_ms = round((time.perf_counter() - started) * 1000, 3)
+            context = {"task": task_name, "duration_ms": duration_ms, **_log_context(info)}
+            loggers.tasks.info("Task %s succeeded", task_name, extra=context)
         return _json(200, {"result": result})
 
     def serves(self, task_class: type[tasks.Task]) -> bool:
@@ -104,12 +105,21 @@ class GoogleCloudSubscriberTaskView(GoogleCloudTaskView):
         return message, message.pop("delivery_attempt")
 
 
+# One encoder for every answer: json.dumps with `cls` would build one per call.
+_ENCODER = payloads.JSONEncoder()
+
+
 def _json(status: int, payload: dict[str, Any]) -> HttpResponse:
     try:
-        content = json.dumps(payload, cls=payloads.JSONEncoder)
+        content = _ENCODER.encode(payload)
     except (TypeError, ValueError):
         # The task ran: answering 500 would make Google run it again for an unencodable result.
-        logger.warning("task_result_not_serializable", type=type(payload.get("result")).__name__)
+        kind = type(payload.get("result")).__name__
+        loggers.tasks.warning(
+            "A task returned a %s, which is not JSON: answered with its str()",
+            kind,
+            extra={"type": kind},
+        )
         content = json.dumps({"result": str(payload.get("result"))})
     return HttpResponse(content, status=status, content_type="application/json")
 

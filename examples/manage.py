@@ -12,10 +12,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "examples.project.settings")
     from django.core.management import execute_from_command_line
 
-    from controller import logs
-
-    logs.configure(level=os.environ.get("LOG_LEVEL", "INFO"))
-    execute_from_command_line(sys.argv)
+    execute_from_command_line(sys.argv)  # logging: LOGGING in examples/project/settings.py
 
 
 if __name__ == "__main__":

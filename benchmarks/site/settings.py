@@ -1,5 +1,9 @@
 """Settings of the benchmark site; the driver passes the emulator and issuer addresses in the
-environment (`CLOUD_TASKS_EMULATOR_HOST`, `GCP_TASKS_OIDC_CERTS_URL`, `GCP_TASKS_DOMAIN`)."""
+environment (`CLOUD_TASKS_EMULATOR_HOST`, `GCP_TASKS_OIDC_CERTS_URL`, `GCP_TASKS_DOMAIN`).
+
+Logging is Django's default, as in a fresh project (INFO records are dropped), unless
+BENCH_LOGGING=example: then the example project's LOGGING (INFO, one JSON line per record on
+stderr, which the driver writes to a file), a production-like setup whose cost gets its own row."""
 
 import os
 
@@ -22,3 +26,6 @@ GCP_TASKS_SERVICE_ACCOUNT_EMAIL = "bench-tasks@bench-project.iam.gserviceaccount
 GCP_TASKS_OIDC_CERTS_URL = os.environ.get("GCP_TASKS_OIDC_CERTS_URL") or None
 # Only the "OIDC off" variant of the endpoint benchmark sets this, to split the endpoint's cost.
 GCP_TASKS_DISABLE_AUTH = os.environ.get("BENCH_DISABLE_AUTH") == "1"
+
+if os.environ.get("BENCH_LOGGING") == "example":
+    from examples.project.settings import LOGGING  # noqa: F401

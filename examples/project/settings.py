@@ -26,6 +26,23 @@ DATABASES = {
 USE_TZ = True
 TIME_ZONE = "UTC"
 
+# One line per record on stderr: JSON shaped for Cloud Logging when stderr is not a terminal (Cloud
+# Run, GKE), readable when it is, with each record's `extra` fields (see docs/django.md#logging).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"lines": {"()": "controller.logs.formatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "lines"}},
+    "root": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's records go to the handler above only, not also to its default console one.
+        "django": {"handlers": [], "level": "INFO"},
+        # The clients' chatter at INFO says nothing a user acts on.
+        "urllib3": {"level": "WARNING"},
+        "google.auth": {"level": "WARNING"},
+    },
+}
+
 # -- tasks (django-gcp's names) ----------------------------------------------------------------
 GCP_TASKS_DOMAIN = os.environ.get("GCP_TASKS_DOMAIN", "http://127.0.0.1:8000")
 GCP_TASKS_DEFAULT_QUEUE_NAME = "shop-default"

@@ -1,10 +1,10 @@
 """The example shop's tasks, one of each kind, written as django-gcp's documentation writes them."""
 
-import structlog
+import logging
 
 from django_integration.tasks import OnDemandTask, PeriodicTask, SubscriberTask
 
-logger = structlog.get_logger()
+logger = logging.getLogger(__name__)
 
 
 class BaseAbstractTask(OnDemandTask):
@@ -14,7 +14,9 @@ class BaseAbstractTask(OnDemandTask):
 
     def execute(self, **task_kwargs):
         retries = self.task_info.retry_count if self.task_info else None  # None when eager
-        logger.info("shop_task_started", task=self.name(), retry_count=retries)
+        logger.info(
+            "Shop task %s started", self.name(), extra={"task": self.name(), "retry_count": retries}
+        )
         return super().execute(**task_kwargs)
 
 
@@ -22,7 +24,11 @@ class SendOrderConfirmation(OnDemandTask):
     """An on-demand task: `SendOrderConfirmation().enqueue(order_id=42, email="a@b.c")`."""
 
     def run(self, order_id, email, **kwargs):
-        logger.info("order_confirmation_sent", order_id=order_id, email=email)
+        logger.info(
+            "Order confirmation sent to %s",
+            email,
+            extra={"order_id": order_id, "email": email},
+        )
         return {"order_id": order_id, "sent_to": email}
 
 
@@ -32,7 +38,7 @@ class RebuildSearchIndex(BaseAbstractTask):
     deduplicate = True
 
     def run(self, **kwargs):
-        logger.info("search_index_rebuilt", **kwargs)
+        logger.info("Search index rebuilt", extra={"scope": kwargs.get("scope")})
         return {"rebuilt": sorted(kwargs)}
 
 
@@ -52,7 +58,7 @@ class NightlySalesReport(PeriodicTask):
     retry_count = 2
 
     def run(self, **kwargs):
-        logger.info("sales_report_generated", **kwargs)
+        logger.info("Sales report generated")
         return {"report": "sales"}
 
 
@@ -67,11 +73,14 @@ class OrderEventsSubscriber(SubscriberTask):
 
     def run(self, data, attributes, message_id, ordering_key, publish_time, subscription, **kwargs):
         logger.info(
-            "order_event_received",
-            data=data,
-            attributes=attributes,
-            message_id=message_id,
-            ordering_key=ordering_key,
+            "Order event %s received",
+            message_id,
+            extra={
+                "data": data,
+                "attributes": attributes,
+                "message_id": message_id,
+                "ordering_key": ordering_key,
+            },
         )
         return {"message_id": message_id}
 
@@ -89,7 +98,7 @@ from django_integration.schedules import periodic  # noqa: E402
 @task
 def send_receipt(order_id, email):
     """A plain task: `send_receipt.enqueue(order_id=42, email="a@b.c")` returns a TaskResult."""
-    logger.info("receipt_sent", order_id=order_id, email=email)
+    logger.info("Receipt sent to %s", email, extra={"order_id": order_id, "email": email})
     return {"order_id": order_id, "sent_to": email}
 
 
@@ -97,7 +106,7 @@ def send_receipt(order_id, email):
 def reindex_product(sku):
     """A deduplicated task (TASKS["deduplicated"] has OPTIONS DEDUPLICATE): the same sku again
     within ~1 hour raises DuplicateTaskError."""
-    logger.info("product_reindexed", sku=sku)
+    logger.info("Product %s reindexed", sku, extra={"sku": sku})
     return {"reindexed": sku}
 
 
@@ -105,12 +114,16 @@ def reindex_product(sku):
 @task
 def purge_abandoned_carts(days):
     """Purge carts abandoned for a month: a Cloud Scheduler job the controller keeps in line."""
-    logger.info("abandoned_carts_purged", days=days)
+    logger.info("Carts abandoned over %s days purged", days, extra={"days": days})
     return {"purged_older_than_days": days}
 
 
 @task(takes_context=True)
 def charge_card(context, order_id):
     """A task that takes its context: the attempt number comes from Cloud Tasks' retry count."""
-    logger.info("card_charged", order_id=order_id, attempt=context.attempt)
+    logger.info(
+        "Card charged for order %s",
+        order_id,
+        extra={"order_id": order_id, "attempt": context.attempt},
+    )
     return {"order_id": order_id, "attempt": context.attempt, "result_id": context.task_result.id}

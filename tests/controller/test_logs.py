@@ -6,10 +6,11 @@ import datetime
 import io
 import json
 import logging
+import logging.config
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 import kopf
@@ -189,3 +190,44 @@ def _time_of(line: str, json_logs: bool) -> str:
     if json_logs:
         return str(json.loads(line)["time"])
     return _COLOUR.sub("", line).split(" ", 1)[0]
+
+
+@pytest.fixture
+def project_logging() -> Iterator[Callable[[dict[str, object]], None]]:
+    """A Django project's LOGGING applied with dictConfig; the logger it names is reset after."""
+
+    def apply(config: dict[str, object]) -> None:
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False, **config})
+
+    yield apply
+    app = logging.getLogger("django_integration")
+    app.handlers[:], app.propagate = [], True
+    app.setLevel(logging.NOTSET)
+
+
+def test_a_projects_logging_gets_the_same_cloud_logging_lines(
+    stderr: Callable[[TextIO], TextIO], project_logging: Callable[[dict[str, object]], None]
+) -> None:
+    out = stderr(io.StringIO())
+    project_logging(
+        {
+            "formatters": {"lines": {"()": "controller.logs.formatter", "json": True}},
+            "handlers": {"err": {"class": "logging.StreamHandler", "formatter": "lines"}},
+            "loggers": {
+                "django_integration": {"handlers": ["err"], "level": "INFO", "propagate": False}
+            },
+        }
+    )
+    task_logger = logging.getLogger("django_integration.tasks")
+    task_logger.info("Task %s succeeded", "Nightly", extra={"task": "Nightly", "duration_ms": 1.5})
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        task_logger.error("Task %s failed", "Nightly", exc_info=True, extra={"task": "Nightly"})
+
+    succeeded, failed = (json.loads(line) for line in out.getvalue().splitlines())
+    assert list(succeeded)[:3] == ["time", "severity", "message"]
+    assert (succeeded["message"], succeeded["severity"]) == ("Task Nightly succeeded", "INFO")
+    assert (succeeded["task"], succeeded["duration_ms"]) == ("Nightly", 1.5)
+    assert succeeded["logger"] == "django_integration.tasks" and succeeded["time"].endswith("Z")
+    assert failed["severity"] == "ERROR" and 'raise RuntimeError("boom")' in failed["exception"]

@@ -1,15 +1,16 @@
 """The django.tasks endpoint through Django's test client, with tokens from a local OIDC issuer."""
 
 import json
+import logging
 import sys
 import threading
 from datetime import timedelta
 
 import pytest
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 
-from django_integration import catalog, framework, models
+from django_integration import backend_views, catalog, claiming, framework, loggers, models
 from emulators import oidc
 from tests.django_integration.conftest import CALLER
 from tests.django_integration.testapp import tasks as testapp_tasks
@@ -254,6 +255,20 @@ def test_two_concurrent_deliveries_never_run_a_task_at_once(verified):
 
 @pytest.mark.django_db
 @recorded
+def test_a_delivery_that_runs_nothing_is_one_info_record(client, verified, caplog):
+    post(client, verified, f"{APP}.add", body("r-17", 1, 2))
+    caplog.set_level(logging.INFO)
+    again = post(client, verified, f"{APP}.add", body("r-17", 1, 2))
+
+    assert again.json()["duplicate"] is True
+    [record] = caplog.records
+    assert (record.name, record.levelno) == (loggers.django_tasks.name, logging.INFO)
+    reason = claiming.Outcome.SUCCEEDED_BEFORE.value
+    assert (record.task, record.task_run, record.reason) == (f"{APP}.add", "r-17", reason)
+
+
+@pytest.mark.django_db
+@recorded
 def test_an_expired_lease_lets_the_next_delivery_run_it(client, verified):
     models.TaskRun.objects.create(
         id="r-11",
@@ -313,3 +328,50 @@ def test_a_failure_is_logged_once_with_its_traceback_by_djangos_task_framework(
     errors = [r for r in caplog.records if r.levelname == "ERROR"]
     assert [r.name for r in errors] == [framework.PACKAGE]  # not django.request as well
     assert "r-14" in errors[0].getMessage() and errors[0].exc_info[0] is RuntimeError
+
+
+def test_a_success_is_logged_by_djangos_task_framework_alone(client, verified, caplog):
+    caplog.set_level(logging.INFO)
+    post(client, verified, f"{APP}.add", body("r-15", 1, 2))
+
+    records = [(r.name, r.levelno) for r in caplog.records]
+    assert records == [(framework.PACKAGE, logging.INFO)] * 2  # started, then SUCCESSFUL
+    assert "state=SUCCESSFUL" in caplog.records[-1].getMessage()
+
+
+@pytest.mark.parametrize(
+    ("task_path", "payload", "headers", "status", "reason"),
+    [
+        (f"{APP}.add", body("r", 1, 2), {"Authorization": ""}, 401, "Missing bearer token"),
+        ("os.system", body("r"), {}, 404, "no such task here"),
+        (f"{APP}.add", {**body("r", 1, 2), "backend": "immediate"}, {}, 404, "CloudTasksBackend"),
+        (f"{APP}.add", body("r", 1, 2, 3), {}, 400, "the arguments do not fit"),
+        (f"{APP}.add", b"[", {}, 400, "not JSON"),
+    ],
+    ids=["no-token", "unknown-task", "other-backend", "arguments", "body"],
+)
+def test_a_refusal_is_one_warning_with_its_reason(
+    client, verified, caplog, task_path, payload, headers, status, reason
+):
+    caplog.set_level(logging.INFO)
+    response = post(client, verified, task_path, payload, **headers)
+    assert response.status_code == status
+    [record] = caplog.records  # and not again on django.request
+    assert (record.name, record.levelno) == (loggers.refusals.name, logging.WARNING)
+    assert (record.status, record.path) == (status, f"/gcp/django-tasks/{task_path}")
+    assert reason in record.reason
+
+
+def test_headers_are_read_without_building_request_headers(verified):
+    path = f"/gcp/django-tasks/{APP}.introspect"
+    token = verified.token(f"{DOMAIN}{path}", CALLER)
+    request = RequestFactory().post(
+        path,
+        data=json.dumps(body("r-16", 1)),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}", "X-CloudTasks-TaskRetryCount": "4"},
+    )
+    response = backend_views.DjangoTaskView.as_view()(request, task_path=f"{APP}.introspect")
+    assert json.loads(response.content)["result"] == {"attempt": 5, "id": "r-16"}
+    # Django's `request.headers` converts every header of the request on first use.
+    assert "headers" not in request.__dict__

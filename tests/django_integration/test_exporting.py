@@ -1,13 +1,13 @@
 """The ConfigMap export against kmock's Kubernetes API (plain HTTP requests, no client library)."""
 
 import asyncio
+import logging
 
 import pytest
-import structlog
 from django.test import override_settings
 
 from controller.registry import custom_resources
-from django_integration import exporting
+from django_integration import exporting, loggers
 
 CONFIGMAPS = "v1/configmaps"
 DOCUMENT = '{"apiVersion": "gcptasks.dev/v1"}\n'
@@ -151,18 +151,25 @@ async def test_startup_export_writes_the_app_registry(kmock, cluster, tmp_path):
     assert "test--hourlytask" in [job.name for job in exported.scheduler_jobs]
 
 
-async def test_startup_export_failures_are_logged_never_raised(kmock, cluster, tmp_path):
+async def test_startup_export_failures_are_logged_never_raised(kmock, cluster, tmp_path, caplog):
     kmock["get /api/v1/namespaces/shop/configmaps/shop-registry"] << 500
-    with _configured(kmock, tmp_path), structlog.testing.capture_logs() as logs:
+    with _configured(kmock, tmp_path):
         await asyncio.to_thread(exporting.export_on_startup)
-    [failure] = [entry for entry in logs if entry["event"] == "registry_export_failed"]
-    assert failure["exc_info"] is True and failure["configmap"] == "shop-registry"
+    [failure] = [r for r in caplog.records if r.name == loggers.export.name]
+    assert failure.levelno == logging.ERROR and failure.exc_info[0] is exporting.ExportError
+    assert failure.configmap == "shop-registry"
 
 
-def test_startup_export_does_nothing_unless_configured():
-    with (
-        override_settings(GCP_TASKS_REGISTRY_CONFIGMAP=None),
-        structlog.testing.capture_logs() as logs,
-    ):
+async def test_a_startup_export_is_logged_at_info(kmock, cluster, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger=loggers.export.name)
+    with _configured(kmock, tmp_path):
+        await asyncio.to_thread(exporting.export_on_startup)
+    [exported] = [r for r in caplog.records if r.name == loggers.export.name]
+    assert (exported.configmap, exported.outcome) == ("shop/shop-registry", "created")
+
+
+def test_startup_export_does_nothing_unless_configured(caplog):
+    caplog.set_level(logging.DEBUG)
+    with override_settings(GCP_TASKS_REGISTRY_CONFIGMAP=None):
         exporting.export_on_startup()
-    assert logs == []
+    assert caplog.records == []

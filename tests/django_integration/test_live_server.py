@@ -6,14 +6,14 @@ verification off explicitly.
 """
 
 import functools
+import logging
 
 import pytest
 import requests
-import structlog
 from django.test import override_settings
 from google.cloud import pubsub_v1
 
-from django_integration import exceptions, publishing
+from django_integration import exceptions, loggers, publishing
 from emulators import oidc, testing
 from emulators.testing import unique_project
 from examples.shop import tasks as shop_tasks
@@ -77,23 +77,22 @@ def test_a_bulk_enqueue_reaches_the_app(app):
     )
 
 
-def test_the_example_shops_tasks_run_as_the_readme_shows(app):
-    with structlog.testing.capture_logs() as logs:
-        shop_tasks.SendOrderConfirmation().enqueue(order_id=1, email="a@b.c")
+def test_the_example_shops_tasks_run_as_the_readme_shows(app, caplog):
+    caplog.set_level(logging.INFO)  # as the example project's LOGGING does
+    shop_tasks.SendOrderConfirmation().enqueue(order_id=1, email="a@b.c")
+    shop_tasks.RebuildSearchIndex().enqueue(scope="all")
+    with pytest.raises(exceptions.DuplicateTaskError):
         shop_tasks.RebuildSearchIndex().enqueue(scope="all")
-        with pytest.raises(exceptions.DuplicateTaskError):
-            shop_tasks.RebuildSearchIndex().enqueue(scope="all")
 
-        def events():
-            names = [entry["event"] for entry in logs]
-            done = "order_confirmation_sent" in names and "search_index_rebuilt" in names
-            return done and logs
+    def succeeded():
+        tasks = {r.task for r in caplog.records if r.name == loggers.tasks.name}
+        return {"SendOrderConfirmation", "RebuildSearchIndex"} <= tasks
 
-        found = eventually(events)
-    [sent] = [entry for entry in found if entry["event"] == "order_confirmation_sent"]
-    assert (sent["order_id"], sent["email"]) == (1, "a@b.c")
-    succeeded = {entry["task"] for entry in found if entry["event"] == "task_succeeded"}
-    assert {"SendOrderConfirmation", "RebuildSearchIndex"} <= succeeded
+    eventually(succeeded)
+    shop = [r for r in caplog.records if r.name == shop_tasks.__name__]
+    [sent] = [r for r in shop if r.getMessage() == "Order confirmation sent to a@b.c"]
+    assert (sent.order_id, sent.email) == (1, "a@b.c")
+    assert [r.scope for r in shop if r.getMessage() == "Search index rebuilt"] == ["all"]
 
 
 def _token(issuer, audience, email=CALLER):

@@ -9,7 +9,7 @@ import pytest
 from django.test import override_settings
 from django.utils.log import AdminEmailHandler
 
-from django_integration import views
+from django_integration import loggers
 from emulators import oidc
 from tests.django_integration.conftest import CALLER
 from tests.django_integration.testapp import tasks as testapp_tasks
@@ -172,12 +172,11 @@ class Records(logging.Handler):
 
 @pytest.fixture
 def task_log():
-    """What reaches the documented task logger through standard logging."""
+    """What reaches the documented task logger through standard logging, at its default level."""
     handler = Records()
-    task_logger = logging.getLogger(views.TASK_LOGGER)
-    task_logger.addHandler(handler)
+    loggers.tasks.addHandler(handler)
     yield handler.records
-    task_logger.removeHandler(handler)
+    loggers.tasks.removeHandler(handler)
 
 
 def test_a_failing_task_is_500_and_logged_with_its_traceback(client, verified, task_log):
@@ -199,12 +198,11 @@ def test_a_failing_task_is_500_and_logged_with_its_traceback(client, verified, t
 def test_a_failing_task_reaches_mail_admins_with_its_traceback(client, verified, mailoutbox):
     # Django's own handler, attached as a project's LOGGING would attach it.
     handler = AdminEmailHandler()
-    task_logger = logging.getLogger(views.TASK_LOGGER)
-    task_logger.addHandler(handler)
+    loggers.tasks.addHandler(handler)
     try:
         assert post(client, verified, url("ExplodingTask")).status_code == 500
     finally:
-        task_logger.removeHandler(handler)
+        loggers.tasks.removeHandler(handler)
     [mail] = mailoutbox
     assert mail.to == ["ops@example.com"]
     assert "Task ExplodingTask failed" in mail.subject
@@ -216,6 +214,68 @@ def test_successful_tasks_and_refusals_log_no_errors(client, verified, task_log)
     assert post(client, verified, url("RecordingTask")).status_code == 200
     assert post(client, verified, url("RecordingTask"), b"[]").status_code == 400
     assert task_log == []
+
+
+def test_a_success_is_one_info_record_with_the_delivery_in_extra(client, verified, caplog):
+    caplog.set_level(logging.INFO, logger=loggers.tasks.name)
+    headers = {"X-CloudTasks-TaskName": "t-9", "X-CloudTasks-TaskRetryCount": "2"}
+    assert post(client, verified, url("RecordingTask"), **headers).status_code == 200
+    [record] = [r for r in caplog.records if r.name.startswith("django_integration")]
+    assert (record.name, record.levelno) == ("django_integration.tasks", logging.INFO)
+    assert record.getMessage() == "Task RecordingTask succeeded"
+    assert (record.task, record.task_name, record.retry_count) == ("RecordingTask", "t-9", 2)
+    assert record.caller == CALLER and record.duration_ms >= 0
+
+
+def test_with_djangos_default_logging_a_success_prints_nothing(client, verified, capsys):
+    # Django's default LOGGING leaves INFO off below the `django` logger: nothing is written.
+    assert not loggers.tasks.isEnabledFor(logging.INFO)
+    assert post(client, verified, url("RecordingTask")).status_code == 200
+    assert capsys.readouterr() == ("", "")
+
+
+def _refusal_records(caplog):
+    return [r for r in caplog.records if r.name in (loggers.refusals.name, "django.request")]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "headers", "status", "reason"),
+    [
+        (url("RecordingTask"), b"{}", {"Authorization": ""}, 401, "Missing bearer token"),
+        (url("RecordingTask"), b"{}", {"Authorization": "Bearer a.b.c"}, 401, "not an RS256 JWT"),
+        (url("NoSuchTask"), b"{}", {}, 404, "no such task here"),
+        (url("RecordingTask"), b"[]", {}, 400, "must be a JSON object"),
+        (url("RecordingTask"), b'{"self": 1}', {}, 400, "multiple values for argument 'self'"),
+        (url("RecordingSubscriber", "subscriber-tasks"), b"{}", {}, 400, "Pub/Sub"),
+    ],
+    ids=["no-token", "garbage-token", "unknown-task", "not-an-object", "arguments", "envelope"],
+)
+def test_a_refusal_is_one_warning_with_its_reason(
+    client, verified, caplog, path, body, headers, status, reason
+):
+    caplog.set_level(logging.INFO)
+    response = post(client, verified, path, body, **headers)
+    assert response.status_code == status
+    [record] = _refusal_records(caplog)  # and not again on django.request
+    assert (record.name, record.levelno) == (loggers.refusals.name, logging.WARNING)
+    assert (record.path, record.status) == (path, status) and reason in record.reason
+    assert record.getMessage() == f"Refused {path} ({status}): {record.reason}"
+
+
+@pytest.mark.parametrize(
+    ("audience", "email", "reason"),
+    [
+        (f"{DOMAIN}/gcp/tasks/Other", CALLER, f"audience '{DOMAIN}/gcp/tasks/Other' is not this"),
+        (None, "x@evil.iam.gserviceaccount.com", "caller 'x@evil.iam.gserviceaccount.com' is not"),
+    ],
+)
+def test_a_forbidden_token_is_logged_with_what_was_wrong(
+    client, verified, caplog, audience, email, reason
+):
+    response = post(client, verified, url("RecordingTask"), email=email, audience=audience)
+    assert (response.status_code, response.json()) == (403, {"error": "Forbidden"})
+    [record] = _refusal_records(caplog)
+    assert record.reason.startswith(reason)
 
 
 def _strict_task():
@@ -378,7 +438,7 @@ def test_a_malformed_envelope_is_400(client, verified, body):
     assert testapp_tasks.runs_of("RecordingSubscriber") == []
 
 
-def test_unreachable_certificates_are_503_so_google_retries(client):
+def test_unreachable_certificates_are_503_so_google_retries(client, caplog):
     with oidc.Issuer() as issuer:
         token = issuer.token(f"{DOMAIN}{url('RecordingTask')}", CALLER)
     with override_settings(GCP_TASKS_OIDC_CERTS_URL="http://127.0.0.1:9/oauth2/v1/certs"):
@@ -390,6 +450,12 @@ def test_unreachable_certificates_are_503_so_google_retries(client):
         )
     assert response.status_code == 503
     assert testapp_tasks.runs_of("RecordingTask") == []
+    [unavailable] = [r for r in caplog.records if r.name == loggers.certificates.name]
+    assert unavailable.levelno == logging.WARNING and unavailable.url.startswith(
+        "http://127.0.0.1:9"
+    )
+    [refusal] = _refusal_records(caplog)  # our fault, and Google retries: an error
+    assert (refusal.levelno, refusal.status) == (logging.ERROR, 503)
 
 
 @override_settings(GCP_TASKS_DISABLE_AUTH=True)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
+import logging
+import logging.config
 import re
 
 import pytest
 
-from django_integration import checks, conf
+from django_integration import checks, conf, loggers
 from tests.docs import pages
 
 PAGE = pages.DOCS / "django.md"
@@ -57,6 +60,42 @@ def test_the_settings_table_lists_exactly_the_settings_conf_reads() -> None:
     read = settings_read_by_conf()
     assert len(read) > 15, read  # the scan itself works
     assert set(documented) == read
+
+
+def test_the_logging_table_lists_exactly_the_apps_loggers() -> None:
+    (table,) = pages.tables(pages.section(pages.read(PAGE), "Logging"))
+    documented = {pages.first_code(row["logger"]) for row in table if row["logger"]}
+    ours = {name for name in documented if name.startswith("django_integration")}
+    assert ours == {logger.name for logger in loggers.ALL}
+    assert "django.tasks" in documented  # where Django itself logs the django.tasks runs
+
+
+@pytest.fixture
+def logging_restored():
+    """The root and `django` loggers as they were, after a test applied a LOGGING of its own."""
+    saved = [
+        (logger, logger.handlers[:], logger.level)
+        for logger in (logging.getLogger(), logging.getLogger("django"))
+    ]
+    yield
+    for logger, handlers, level in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+
+
+def test_the_cloud_logging_snippet_writes_cloud_logging_lines(logging_restored, capsys) -> None:
+    text = pages.section(pages.read(PAGE), "JSON logs on Cloud Run and GKE")
+    [snippet] = re.findall(r"^```python\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
+    namespace: dict[str, object] = {}
+    exec(snippet, namespace)  # the documented settings, as settings.py would hold them
+    logging.config.dictConfig(namespace["LOGGING"])
+    loggers.tasks.info("Task %s succeeded", "Nightly", extra={"task": "Nightly"})
+
+    [line] = capsys.readouterr().out.splitlines()
+    record = json.loads(line)
+    assert list(record)[:3] == ["time", "severity", "message"]
+    assert (record["severity"], record["message"]) == ("INFO", "Task Nightly succeeded")
+    assert record["time"].endswith("Z") and record["task"] == "Nightly"
 
 
 def test_the_system_checks_table_lists_exactly_the_ids_checks_reports() -> None:
