@@ -6,7 +6,7 @@ VENV := .venv
 VENV_DJANGO6 := .venv-django6
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-fast test-django6 lint format chart-docs bench bench-quick clean
+.PHONY: demo test test-fast test-django6 lint format chart-docs bench bench-quick bench-instructions clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ bench: $(VENV)/.installed
 
 bench-quick: $(VENV)/.installed
 	$(PY) -m benchmarks --quick $(BENCH_ARGS)
+
+## The task endpoint's instructions per request beside the bare view, by valgrind's callgrind.
+bench-instructions: $(VENV)/.installed
+	$(PY) -m benchmarks.instructions $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(VENV_DJANGO6) *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -15,13 +15,15 @@ issuer, whose certificate URL the site is pointed at; the site counts certificat
 from __future__ import annotations
 
 import collections
+import contextlib
+import dataclasses
 import http.client
 import json
 import statistics
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,12 @@ SERVERS = {
     "threaded": "threaded stdlib WSGI server",
     "serial": "single-threaded stdlib WSGI server",
 }
+# What the site serving each of our variants adds to the environment (bare: the verified site).
+SITE_ENVIRONMENT = {
+    "endpoint": {},
+    "endpoint-logged": {"BENCH_LOGGING": "example"},
+    "endpoint-no-auth": {"BENCH_DISABLE_AUTH": "1"},
+}
 LABELS = {
     "bare": "bare Django view (parses JSON)",
     "endpoint": "task endpoint, OIDC verified",
@@ -59,77 +67,93 @@ LABELS = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Where a variant is served, how it is asked, and the server process that pays for it."""
+
+    port: int
+    path: str
+    headers: Mapping[str, str]
+    server: spawning.Server
+
+    def load(self, *, seconds: float | None, clients: int, requests: int = 0) -> dict[str, Any]:
+        return _load(
+            self.port, self.path, self.headers, seconds=seconds, clients=clients, requests=requests
+        )
+
+
 def run(
     profile: profiles.Profile, *, django_gcp_python: Path, server: str = "threaded"
 ) -> results.Outcome:
     """`server`: "threaded" (a thread per connection) or "serial" (one request at a time, like a
     single-threaded sync worker): both are the stdlib's WSGI server."""
-    with oidc.Issuer() as issuer:
+    with serving(django_gcp_python=django_gcp_python, server=server) as targets:
+        for target in targets.values():
+            target.load(seconds=None, clients=1, requests=WARMUP_REQUESTS)
+        rounds: dict[str, list[dict[str, Any]]] = {variant: [] for variant in VARIANTS}
+        for index in range(profile.endpoint_rounds):
+            shift = index % len(VARIANTS)
+            for variant in VARIANTS[shift:] + VARIANTS[:shift]:
+                pid = targets[variant].server.pid
+                cpu = spawning.cpu_seconds(pid)
+                reply = targets[variant].load(
+                    seconds=profile.endpoint_seconds, clients=profile.endpoint_clients
+                )
+                # The server's own CPU per request: its cost, whatever else the machine runs.
+                reply["server_cpu"] = (spawning.cpu_seconds(pid) - cpu) / reply["requests"]
+                rounds[variant].append(reply)
+        fetches = _get_json(targets["endpoint"].port, "/bench/stats")["certificate_fetches"]
+    data = _summarize(rounds, fetches, profile, server)
+    return _outcome(data)
+
+
+@contextlib.contextmanager
+def serving(
+    *,
+    django_gcp_python: Path,
+    server: str = "threaded",
+    wrapped: Callable[[str], Sequence[str]] = lambda name: (),
+) -> Iterator[dict[str, Target]]:
+    """Every variant served as the benchmark serves it, each site in a process of its own;
+    `wrapped(name)` is put before each server's command (`benchmarks.instructions` runs them
+    under callgrind)."""
+    with oidc.Issuer() as issuer, contextlib.ExitStack() as stack:
         env = {
             running.CERTS_ENV: issuer.certs_url,
             "DJANGO_SETTINGS_MODULE": SETTINGS,
             "BENCH_SERVER": server,
         }
-        argv = [sys.executable, "-m", "benchmarks.endpoint_server"]
+
+        def start(name: str, argv: Sequence[str], env: Mapping[str, str]) -> spawning.Server:
+            command = [*wrapped(name), *argv]
+            # Generous: under callgrind a server takes tens of seconds to start.
+            server = spawning.Server(command, name=name, env=env, ready_timeout=300)
+            return stack.enter_context(server)
+
+        ours = [sys.executable, "-m", "benchmarks.endpoint_server"]
+        sites = {
+            variant: start(
+                f"endpoint-server{variant.removeprefix('endpoint')}", ours, {**env, **extra}
+            )
+            for variant, extra in SITE_ENVIRONMENT.items()
+        }
         theirs = [str(django_gcp_python), "-m", "benchmarks.django_gcp_endpoint_server"]
-        with (
-            spawning.Server(argv, name="endpoint-server", env=env) as verified,
-            spawning.Server(
-                argv, name="endpoint-server-logged", env={**env, "BENCH_LOGGING": "example"}
-            ) as logged,
-            spawning.Server(
-                argv, name="endpoint-server-no-auth", env={**env, "BENCH_DISABLE_AUTH": "1"}
-            ) as unverified,
-            spawning.Server(
-                theirs, name="endpoint-server-django-gcp", env={"BENCH_SERVER": server}
-            ) as django_gcp,
-        ):
-            port, open_port = int(verified.ready_line), int(unverified.ready_line)
-            logged_port = int(logged.ready_line)
-            headers = CLOUD_TASKS_HEADERS
-            targets = {
-                "bare": (port, BARE_PATH, headers),
-                "endpoint": (port, TASK_PATH, _verified(issuer, port, headers)),
-                "endpoint-logged": (
-                    logged_port,
-                    TASK_PATH,
-                    _verified(issuer, logged_port, headers),
-                ),
-                "endpoint-no-auth": (open_port, TASK_PATH, headers),
-                "django-gcp": (int(django_gcp.ready_line), TASK_PATH, headers),
-            }
-            servers = {
-                "bare": verified,
-                "endpoint": verified,
-                "endpoint-logged": logged,
-                "endpoint-no-auth": unverified,
-                "django-gcp": django_gcp,
-            }
-            for target in targets.values():
-                _load(*target, seconds=None, clients=1, requests=WARMUP_REQUESTS)
-            rounds: dict[str, list[dict[str, Any]]] = {variant: [] for variant in VARIANTS}
-            for index in range(profile.endpoint_rounds):
-                shift = index % len(VARIANTS)
-                for variant in VARIANTS[shift:] + VARIANTS[:shift]:
-                    pid = servers[variant].pid
-                    cpu = spawning.cpu_seconds(pid)
-                    reply = _load(
-                        *targets[variant],
-                        seconds=profile.endpoint_seconds,
-                        clients=profile.endpoint_clients,
-                    )
-                    # The server's own CPU per request: its cost, whatever else the machine runs.
-                    reply["server_cpu"] = (spawning.cpu_seconds(pid) - cpu) / reply["requests"]
-                    rounds[variant].append(reply)
-            fetches = _get_json(port, "/bench/stats")["certificate_fetches"]
-    data = _summarize(rounds, fetches, profile, server)
-    return _outcome(data)
+        django_gcp = start("endpoint-server-django-gcp", theirs, {"BENCH_SERVER": server})
 
+        def target(site: spawning.Server, path: str, verified: bool) -> Target:
+            port, headers = int(site.ready_line), CLOUD_TASKS_HEADERS
+            if verified:
+                token = issuer.token(f"http://127.0.0.1:{port}{path}", SERVICE_ACCOUNT)
+                headers = {**headers, "Authorization": f"Bearer {token}"}
+            return Target(port, path, headers, site)
 
-def _verified(issuer: oidc.Issuer, port: int, headers: Mapping[str, str]) -> dict[str, str]:
-    """`headers` with a token for the task endpoint of the server on `port` (its audience)."""
-    token = issuer.token(f"http://127.0.0.1:{port}{TASK_PATH}", SERVICE_ACCOUNT)
-    return {**headers, "Authorization": f"Bearer {token}"}
+        yield {
+            "bare": target(sites["endpoint"], BARE_PATH, verified=False),
+            "endpoint": target(sites["endpoint"], TASK_PATH, verified=True),
+            "endpoint-logged": target(sites["endpoint-logged"], TASK_PATH, verified=True),
+            "endpoint-no-auth": target(sites["endpoint-no-auth"], TASK_PATH, verified=False),
+            "django-gcp": target(django_gcp, TASK_PATH, verified=False),
+        }
 
 
 def _load(
