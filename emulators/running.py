@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 
 from emulators import clock as clocks
-from emulators import cloud_scheduler, cloud_tasks, oidc, pubsub, recording, serving
+from emulators import cloud_scheduler, cloud_tasks, faults, oidc, pubsub, recording, serving
 
 TASKS_ENV = "CLOUD_TASKS_EMULATOR_HOST"
 SCHEDULER_ENV = "CLOUD_SCHEDULER_EMULATOR_HOST"
@@ -30,6 +30,11 @@ class Service:
     clock: clocks.Clock
     state: Any  # the emulator object: CloudTasksEmulator or CloudSchedulerEmulator
     server: grpc.Server
+
+    @property
+    def faults(self) -> faults.Faults:
+        """Errors and lost answers to inject into the next calls (see `emulators.faults`)."""
+        return self.state.faults  # type: ignore[no-any-return]
 
     def stop(self) -> None:
         self.server.stop(grace=None).wait()
