@@ -1,24 +1,31 @@
 """Writing the registry into a Kubernetes ConfigMap that the controller watches.
 
 Plain `requests` with the pod's service-account token and CA (no Kubernetes client dependency).
-The ConfigMap is read first and written only when its content or label differs. On startup a
-failure is logged and never raised: the app must start even when the cluster API does not answer.
+The ConfigMap is read first and written only when its content or label differs. The document is
+the app's desired state with the admin's pauses (`pausing`). On startup a failure is logged and
+never raised: the app must start even when the cluster API or the database does not answer.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
 import requests
 import structlog
+from django.apps import apps
+from django.db import connections
 
-from django_integration import conf, registry
+from controller.registry import documents
+from django_integration import conf, pausing
 
 logger = structlog.get_logger()
+log = logging.getLogger(__name__)
 
 LABEL = "gcptasks.dev/registry"
 DATA_KEY = "registry.json"
@@ -118,14 +125,43 @@ def export_configured(document: str) -> str | None:
     return outcome
 
 
+def export_desired() -> str | None:
+    """Export the app's desired state, pauses included, where configured: the outcome, or None
+    when no target is set; raises `ExportError` or `pausing.PausesUnreadable`."""
+    if not conf.settings.registry_configmap:
+        return None
+    return export_configured(documents.render(pausing.desired()))
+
+
 def export_on_startup() -> None:
-    """Called from `AppConfig.ready()`: export when configured, log and swallow every failure."""
+    """Called from `AppConfig.ready()`: export once the app registry is ready (reading the pauses
+    queries the database, which Django advises against while apps are still loading)."""
     if not conf.settings.registry_configmap:
         return
+    if apps.ready:
+        _export_logged()
+        return
+    threading.Thread(target=_export_when_ready, name="registry-export", daemon=True).start()
+
+
+def _export_when_ready() -> None:
+    apps.ready_event.wait()
     try:
-        export_configured(registry.render())
-    except Exception:  # the app must start whatever happens here
-        logger.exception("registry_export_failed", configmap=conf.settings.registry_configmap)
+        _export_logged()
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
+def _export_logged() -> None:
+    """Export, logging and swallowing every failure: the app must start whatever happens here."""
+    target = conf.settings.registry_configmap
+    try:
+        export_desired()
+    except pausing.PausesUnreadable as error:
+        log.error("The task registry was not exported: %s", error)
+        logger.error("registry_export_skipped", configmap=target, reason=str(error))
+    except Exception:
+        logger.exception("registry_export_failed", configmap=target)
 
 
 def _configmap(document: str, namespace: str, name: str) -> dict[str, Any]:

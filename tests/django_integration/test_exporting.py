@@ -1,12 +1,17 @@
 """The ConfigMap export against kmock's Kubernetes API (plain HTTP requests, no client library)."""
 
 import asyncio
+import logging
+import threading
 
 import pytest
 import structlog
+from django.apps import apps
+from django.db import OperationalError, connection
 from django.test import override_settings
 
 from django_integration import exporting
+from emulators.testing import eventually
 
 CONFIGMAPS = "v1/configmaps"
 DOCUMENT = '{"apiVersion": "gcptasks.dev/v1"}\n'
@@ -138,6 +143,7 @@ def _configured(kmock, tmp_path, target="shop-registry"):
     )
 
 
+@pytest.mark.django_db
 async def test_startup_export_writes_the_app_registry(kmock, cluster, tmp_path):
     with _configured(kmock, tmp_path):
         await asyncio.to_thread(exporting.export_on_startup)
@@ -146,6 +152,7 @@ async def test_startup_export_writes_the_app_registry(kmock, cluster, tmp_path):
     assert '"name": "test--hourlytask"' in stored["data"]["registry.json"]
 
 
+@pytest.mark.django_db
 async def test_startup_export_failures_are_logged_never_raised(kmock, cluster, tmp_path):
     kmock["get /api/v1/namespaces/shop/configmaps/shop-registry"] << 500
     with _configured(kmock, tmp_path), structlog.testing.capture_logs() as logs:
@@ -161,3 +168,40 @@ def test_startup_export_does_nothing_unless_configured():
     ):
         exporting.export_on_startup()
     assert logs == []
+
+
+@pytest.mark.django_db
+async def test_startup_export_waits_until_the_apps_are_ready(kmock, cluster, tmp_path, monkeypatch):
+    # Reading the pauses queries the database: not before Django has loaded every app.
+    loaded = threading.Event()
+    monkeypatch.setattr(apps, "ready", False)
+    monkeypatch.setattr(apps, "ready_event", loaded)
+    with _configured(kmock, tmp_path):
+        exporting.export_on_startup()
+        await asyncio.sleep(0.2)
+        assert writes(kmock) == []
+
+        monkeypatch.setattr(apps, "ready", True)  # as Django's populate() ends
+        loaded.set()
+        await asyncio.to_thread(eventually, lambda: writes(kmock), 10.0)
+    stored = kmock.objects[CONFIGMAPS, "shop", "shop-registry"]
+    assert '"kind": "TaskRegistry"' in stored["data"]["registry.json"]
+
+
+@pytest.mark.django_db
+def test_startup_export_is_skipped_when_the_pauses_cannot_be_read(kmock, cluster, tmp_path, caplog):
+    def down(execute, sql, params, many, context):
+        raise OperationalError("could not connect to server")
+
+    with (
+        _configured(kmock, tmp_path),
+        connection.execute_wrapper(down),
+        structlog.testing.capture_logs() as logs,
+        caplog.at_level(logging.ERROR),
+    ):
+        exporting.export_on_startup()
+
+    assert [e["event"] for e in logs] == ["registry_export_skipped"]
+    assert "could not connect to server" in logs[0]["reason"]
+    assert "was not exported" in caplog.text
+    assert writes(kmock) == []

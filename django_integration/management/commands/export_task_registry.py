@@ -9,7 +9,8 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_integration import conf, exporting, registry
+from controller.registry import documents
+from django_integration import conf, exporting, pausing
 
 
 class Command(BaseCommand):
@@ -37,9 +38,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, output: str, configmap: str | None, **options: Any) -> None:
         try:
-            document = registry.render()
+            document = documents.render(pausing.desired())
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
+        except pausing.PausesUnreadable as error:
+            raise CommandError(f"Nothing exported: {error}") from error
         if output == "-":
             self.stdout.write(document, ending="")
         else:
