@@ -170,14 +170,14 @@ class TaskExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="traceback")
     def traceback_block(self, execution: models.TaskExecution) -> str:
         if not execution.traceback:
-            return "–"
+            return "-"
         return format_html('<pre class="gcptasks-traceback">{}</pre>', execution.traceback)
 
     @admin.display(description="retry of")
     def retry_of_link(self, execution: models.TaskExecution) -> str:
         first = execution.run.retry_of
         if first is None:
-            return "–"
+            return "-"
         return format_html(
             '<a href="{}?q={}">run {}</a>', self._changelist_url(), first.id, first.id
         )
@@ -186,7 +186,7 @@ class TaskExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def retries_links(self, execution: models.TaskExecution) -> str:
         retries = execution.run.retries.order_by("created_at")
         if not retries:
-            return "–"
+            return "-"
         return format_html_join(
             ", ",
             '<a href="{}?q={}">run {}</a> ({})',

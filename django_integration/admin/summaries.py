@@ -79,7 +79,7 @@ def per_task(executions: QuerySet[models.TaskExecution]) -> list[TaskSummary]:
 def seconds(duration: timedelta | None) -> str:
     """A duration as people read it in a table: 0.042 s, 12.5 s, 3 min 20 s."""
     if duration is None:
-        return "–"
+        return "-"
     total = duration.total_seconds()
     if total < 10:
         return f"{total:.3f} s"

@@ -60,7 +60,7 @@ def test_declared_subscriptions_are_compared_with_pub_sub(admin_client, project)
     listed = rows(response)
     assert set(listed) == {sub.name for _, sub in registry.subscriber_subscriptions()}
     assert "exists, differs" in listed[ORDERS] and "ack_deadline_seconds" in listed[ORDERS]
-    assert "backoff 10–300 s" in listed[ORDERS] and "ordered" in listed[ORDERS]
+    assert "backoff 10\N{EN DASH}300 s" in listed[ORDERS] and "ordered" in listed[ORDERS]
     others = [text for name, text in listed.items() if name != ORDERS]
     assert others and all("exists, matches" in text for text in others)
 
