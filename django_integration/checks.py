@@ -14,7 +14,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 
-from controller.registry import documents, errors, rules, schemas
+from controller.registry import crons, documents, errors, rules, schemas
 from django_integration import conf, exceptions, exporting, names, registry, schedules, tasks
 
 _AFFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
@@ -196,7 +196,7 @@ def check_tasks(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list
     for name, cls in tasks.periodic_tasks().items():
         schedule = cls.run_every
         problem = (
-            rules.cron_problem(schedule)
+            crons.problem(schedule)
             if isinstance(schedule, str)
             else "run_every is not set: give a unix-cron expression such as '0 * * * *'"
         )
@@ -207,7 +207,7 @@ def check_tasks(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list
                 _error(5, f"{name}: time_zone {cls.time_zone!r} is not an IANA name", obj=cls)
             )
     for path, schedule in schedules.schedules().items():
-        problem = rules.cron_problem(schedule.cron)
+        problem = crons.problem(schedule.cron)
         if problem:
             found.append(_error(4, f"{path}: {problem}"))
         if rules.time_zone_problem(schedule.time_zone):

@@ -21,14 +21,12 @@ import structlog
 from django.apps import apps
 from django.db import connections
 
-from controller.registry import documents
+from controller.registry import custom_resources, documents
 from django_integration import conf, pausing
 
 logger = structlog.get_logger()
 log = logging.getLogger(__name__)
 
-LABEL = "gcptasks.dev/registry"
-DATA_KEY = "registry.json"
 TIMEOUT_SECONDS = 5.0
 _LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")  # RFC 1123 label: namespaces
 _SUBDOMAIN = re.compile(rf"{_LABEL.pattern}(\.{_LABEL.pattern})*")  # object names
@@ -100,11 +98,14 @@ def _reconcile(
             if _call(session, "POST", collection, json=body, allow=(409,)) is not None:
                 return "created"
             continue
+        wanted = _configmap(document, namespace, name)
         data = current.get("data") or {}
         labels = (current.get("metadata") or {}).get("labels") or {}
-        if data.get(DATA_KEY) == document and labels.get(LABEL) == "true":
+        if data.get(custom_resources.REGISTRY_KEY) == document and (
+            labels.items() >= custom_resources.REGISTRY_LABELS.items()
+        ):
             return "unchanged"
-        patch = {"metadata": {"labels": {LABEL: "true"}}, "data": {DATA_KEY: document}}
+        patch = {"metadata": {"labels": wanted["metadata"]["labels"]}, "data": wanted["data"]}
         _call(session, "PATCH", item, json=patch, content_type="application/merge-patch+json")
         return "updated"
     raise ExportError(f"ConfigMap {namespace}/{name} kept changing while being written")
@@ -168,8 +169,12 @@ def _configmap(document: str, namespace: str, name: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": namespace, "labels": {LABEL: "true"}},
-        "data": {DATA_KEY: document},
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": dict(custom_resources.REGISTRY_LABELS),
+        },
+        "data": {custom_resources.REGISTRY_KEY: document},
     }
 
 

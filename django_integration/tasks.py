@@ -20,6 +20,7 @@ from django.template.defaultfilters import slugify
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
+from controller.registry import google_defaults
 from django_integration import conf, deliveries, enqueueing, exceptions, names, payloads
 
 # Cloud Tasks refuses schedule times more than 30 days ahead.
@@ -170,17 +171,17 @@ class PeriodicTask(Task):
 
     _base_task = True
     run_every: str | None = None
-    time_zone = "UTC"
+    time_zone = google_defaults.TIME_ZONE
     run_kwargs: ClassVar[dict[str, Any]] = {}  # the JSON body of every firing
     description = ""
     paused = False
     attempt_deadline = 1800.0  # django-gcp's value: Cloud Scheduler's maximum for HTTP targets
     # Cloud Scheduler's RetryConfig, with Google's defaults.
-    retry_count = 0
-    max_retry_duration = 0.0
-    min_backoff_duration = 5.0
-    max_backoff_duration = 3600.0
-    max_doublings = 5
+    retry_count = google_defaults.RETRY_COUNT
+    max_retry_duration = google_defaults.MAX_RETRY_DURATION
+    min_backoff_duration = google_defaults.MIN_BACKOFF_DURATION
+    max_backoff_duration = google_defaults.MAX_BACKOFF_DURATION
+    max_doublings = google_defaults.MAX_DOUBLINGS
 
     @property
     def schedule_name(self) -> str:
@@ -195,13 +196,13 @@ class SubscriberTask(Task):
     abstract = True
     _url_name = "gcp-subscriber-tasks"
     enable_message_ordering = False
-    ack_deadline_seconds = 10
+    ack_deadline_seconds = google_defaults.ACK_DEADLINE_SECONDS
     filter = ""
     dead_letter_topic_id: str | None = None
-    max_delivery_attempts = 5
+    max_delivery_attempts = google_defaults.MAX_DELIVERY_ATTEMPTS
     minimum_backoff: float | None = None  # either one set gives the subscription a RetryPolicy
     maximum_backoff: float | None = None
-    message_retention_duration = 604800.0
+    message_retention_duration = google_defaults.MESSAGE_RETENTION_DURATION
     labels: ClassVar[dict[str, str]] = {}
 
     @property

@@ -89,12 +89,12 @@ def periodic_tasks() -> Listing[PeriodicRow]:
     except pausing.PausesUnreadable as error:
         problems.append(f"Admin pauses unknown: {error}")
         pauses = {}
-    desired = dataclasses.replace(pausing.overlay(desired, pauses), subscriptions=())
+    desired = pausing.overlay(desired, pauses)
     calls = calling.Calls(backoff=PAGE_BACKOFF)
     listed = _read(lambda: scheduler(calls, desired).list_live(), "Cloud Scheduler", problems)
     actions: dict[str, list[plans.Action]] = {}
     if listed is not None:
-        plan = planner.plan([desired], [live.observed for live in listed], [])
+        plan = planner.plan([desired], [live.observed for live in listed], None)
         actions = _by_name(plan.actions)
     live = {job.observed.job.name: job for job in listed or ()}
     jobs = {job.name: job for job in desired.scheduler_jobs}
@@ -116,7 +116,7 @@ def subscriber_tasks() -> Listing[SubscriberRow]:
     problems: list[str] = []
     try:
         declared = registry.subscriber_subscriptions()
-        desired = dataclasses.replace(registry.build(), scheduler_jobs=())
+        desired = registry.build()
     except ImproperlyConfigured as error:
         return Listing(errors=(str(error),))
     calls = calling.Calls(backoff=PAGE_BACKOFF)
@@ -131,7 +131,7 @@ def subscriber_tasks() -> Listing[SubscriberRow]:
     listed = _read(list_subscriptions, "Pub/Sub", problems)
     actions: dict[str, list[plans.Action]] = {}
     if listed is not None:
-        actions = _by_name(planner.plan([desired], [], listed).actions)
+        actions = _by_name(planner.plan([desired], None, listed).actions)
     observed = {sub.subscription.name: sub.subscription for sub in listed or ()}
     rows = tuple(
         SubscriberRow(

@@ -89,15 +89,9 @@ class Command(BaseCommand):
         for action in dict.fromkeys(actions):
             kind, label = ACTIONS[action]
             self._display(report, kind, label, domain)
-        problems = [failure.reason for failure in report.failures]
-        problems += [scope.plan.refused for scope in report.refused if scope.plan is not None]
-        problems += [
-            f"{a.kind.value} {a.name}: {a.reason}"
-            for a in report.pending
-            if a.verb in (plans.Verb.CONFLICT, plans.Verb.RECREATE_NEEDED)
-        ]
-        if problems:
-            raise CommandError("Not every resource is in line:\n" + "\n".join(problems))
+        if report.problems:
+            problems = "\n".join(problem.message for problem in report.problems)
+            raise CommandError(f"Not every resource is in line:\n{problems}")
 
     def _desired(self) -> model.Registry:
         """The app's registry, validated like any other source before anything is written."""

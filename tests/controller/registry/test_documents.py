@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from controller.registry import documents, errors, model
+from controller.registry import documents, errors, model, ownership
 
 SOURCE = "configmap/shop/gcp-tasks"
 
@@ -280,7 +280,7 @@ INVALID = [
     (f"{JOB}.timeZone", "Europe/Atlantis", f"{JOB_PATH}.timeZone", "not an IANA time zone"),
     (f"{JOB}.timeZone", "localtime", f"{JOB_PATH}.timeZone", "not an IANA time zone"),
     (f"{JOB}.paused", "yes", f"{JOB_PATH}.paused", "is not of type 'boolean'"),
-    (f"{JOB}.description", "x [gcptasks.dev/owner=other]", f"{JOB_PATH}.description", "marker"),
+    (f"{JOB}.description", f"x {ownership.marker('other')}", f"{JOB_PATH}.description", "marker"),
     (f"{JOB}.description", "x" * 480, f"{JOB_PATH}.description", "beside the ownership marker"),
     (f"{JOB}.httpTarget.uri", "ftp://shop.example/x", f"{JOB_PATH}.httpTarget.uri", "http"),
     (f"{JOB}.httpTarget.uri", "/gcp-tasks/x", f"{JOB_PATH}.httpTarget.uri", "absolute"),
@@ -383,8 +383,8 @@ INVALID = [
     ),
     (
         f"{SUB}.labels",
-        {"gcptasks-owner": "x"},
-        f'{SUB_PATH}.labels["gcptasks-owner"]',
+        {ownership.OWNER_LABEL: "x"},
+        f'{SUB_PATH}.labels["{ownership.OWNER_LABEL}"]',
         "ownership label",
     ),
     (f"{SUB}.filter", "x" * 257, f"{SUB_PATH}.filter", "is too long"),
