@@ -62,9 +62,11 @@ def wait_for(what: str, predicate: Callable[[], T], timeout: float = STEP_TIMEOU
 class Controller:
     """`gcp-tasks-controller run` in a subprocess; its log lines are echoed and kept."""
 
-    def __init__(self, registry: pathlib.Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, registry: pathlib.Path, env: dict[str, str], resync_seconds: float = RESYNC_SECONDS
+    ) -> None:
         command = [sys.executable, "-m", "controller.cli", "run", "--registry", str(registry)]
-        command += ["--resync-seconds", str(RESYNC_SECONDS), "--log-format", "console"]
+        command += ["--resync-seconds", f"{resync_seconds:g}", "--log-format", "console"]
         command += ["--metrics-port", "0", "--health-port", "0", "--host", "127.0.0.1"]
         self.process = subprocess.Popen(
             command, env=env, cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
