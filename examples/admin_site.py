@@ -1,4 +1,5 @@
-"""The example shop's admin, live on one machine (`make admin-demo`, `python -m examples.admin_site`).
+"""The example shop's admin, live on one machine: `make admin-demo` (`python -m
+examples.admin_site`).
 
 Starts the emulators, migrates a fresh SQLite database, creates the superuser `admin` (password
 `admin`: an example, never a real one) with the one command a reader would type:
@@ -37,6 +38,7 @@ ROOT = demo.ROOT
 MANAGE = [sys.executable, str(ROOT / "examples" / "manage.py")]
 USERNAME = "admin"
 PASSWORD = "admin"  # the example's, printed on start; never a real deployment's
+EMAIL = "admin@example.com"
 PROJECT = demo.PROJECT
 LOCATION = demo.LOCATION
 NIGHTLY = "NightlySalesReport"
@@ -95,7 +97,7 @@ def start(workdir: pathlib.Path, *, resync_seconds: float = 1.0) -> Site:
             "LOG_LEVEL": "WARNING",
         }
         _manage(env, "migrate", "--noinput")
-        _manage(env, "createsuperuser", "--noinput", "--username", USERNAME, "--email", "admin@example.com")
+        _manage(env, "createsuperuser", "--noinput", "--username", USERNAME, "--email", EMAIL)
         app = subprocess.Popen(
             [*MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"],
             env=env,
@@ -142,8 +144,9 @@ def main() -> int:
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
+    command = [*MANAGE, *args]
     result = subprocess.run(
-        [*MANAGE, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )
     if result.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
@@ -164,8 +167,9 @@ def _wait_for(what: str, predicate: Callable[[], T], app: subprocess.Popen[str])
 
 
 def _answers(url: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with opener.open(url, timeout=2) as response:
             return bool(response.status == 200)
     except OSError:
         return False

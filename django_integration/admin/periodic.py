@@ -181,8 +181,8 @@ class PeriodicTaskAdmin(pages.DeclaredTaskAdmin):
     def _export(self, request: HttpRequest) -> None:
         """Export the new desired state at once and say what the controller will see."""
         try:
-            outcome = exporting.export_desired()
-        except (exporting.ExportError, pausing.PausesUnreadable) as error:
+            written = exporting.export_desired()
+        except (OSError, exporting.ExportError, pausing.PausesUnreadable) as error:
             log.error("The task registry could not be exported after an admin change: %s", error)
             self.message_user(
                 request,
@@ -191,17 +191,17 @@ class PeriodicTaskAdmin(pages.DeclaredTaskAdmin):
                 messages.ERROR,
             )
             return
-        if outcome is None:
+        if not written:
             self.message_user(
                 request,
-                "No export is configured (GCP_TASKS_REGISTRY_CONFIGMAP): the controller sees "
-                "this change only when the registry is next exported.",
+                "No export is configured (GCP_TASKS_REGISTRY_CONFIGMAP or GCP_TASKS_REGISTRY_FILE):"
+                " the controller sees this change only when the registry is next exported.",
                 messages.WARNING,
             )
             return
         self.message_user(
             request,
-            f"Registry exported ({outcome}); the controller applies it at its next pass.",
+            f"Registry exported ({', '.join(written)}); the controller applies it next pass.",
             messages.INFO,
         )
 

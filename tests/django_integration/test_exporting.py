@@ -11,7 +11,7 @@ from django.db import OperationalError, connection
 from django.test import override_settings
 
 from controller.registry import custom_resources
-from django_integration import exporting
+from django_integration import exporting, registry
 from emulators.testing import eventually
 
 CONFIGMAPS = "v1/configmaps"
@@ -210,3 +210,34 @@ def test_startup_export_is_skipped_when_the_pauses_cannot_be_read(kmock, cluster
     assert "could not connect to server" in logs[0]["reason"]
     assert "was not exported" in caplog.text
     assert writes(kmock) == []
+
+
+@pytest.mark.django_db
+def test_startup_export_writes_the_registry_file(tmp_path):
+    path = tmp_path / "registry.json"
+    with override_settings(GCP_TASKS_REGISTRY_FILE=str(path)):
+        exporting.export_on_startup()
+    assert path.read_text() == registry.render()
+    assert [entry.name for entry in tmp_path.iterdir()] == ["registry.json"]  # no temporary left
+
+
+@pytest.mark.django_db
+def test_startup_export_to_an_unwritable_file_is_logged_never_raised(tmp_path):
+    path = tmp_path / "missing-directory" / "registry.json"
+    with (
+        override_settings(GCP_TASKS_REGISTRY_FILE=str(path)),
+        structlog.testing.capture_logs() as logs,
+    ):
+        exporting.export_on_startup()
+    [failure] = [entry for entry in logs if entry["event"] == "registry_export_failed"]
+    assert failure["file"] == str(path)
+    assert not path.exists()
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path):
+    taken = tmp_path / "registry.json"
+    (taken / "occupied").mkdir(parents=True)  # a non-empty directory cannot be replaced
+    with pytest.raises(OSError):
+        exporting.write_file(str(taken), "new\n")
+    assert [entry.name for entry in tmp_path.iterdir()] == ["registry.json"]
+    assert taken.is_dir()

@@ -252,7 +252,7 @@ async def test_a_pause_is_exported_at_once(admin_client, kmock, tmp_path):
         )
         paused = {job["name"]: job["paused"] for job in exported["spec"]["schedulerJobs"]}
         assert paused[HOURLY] is True and paused["test--sweep"] is False
-        assert "Registry exported (created)" in text(response)
+        assert "Registry exported (ConfigMap shop/shop-registry created)" in text(response)
 
         await asyncio.to_thread(admin_client.post, f"{PAGE}resume/", {"job": HOURLY})
 
