@@ -6,7 +6,7 @@ VENV := .venv
 VENV_DJANGO6 := .venv-django6
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-fast test-django6 lint format chart-docs bench bench-quick clean
+.PHONY: demo admin-demo test test-fast test-django6 lint format chart-docs admin-screenshots browser bench bench-quick clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,20 @@ $(VENV_DJANGO6)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(PY) -m examples.demo
 
+## The example shop's admin, live: emulators, the app (log in as admin/admin), the controller.
+admin-demo: $(VENV)/.installed
+	$(PY) -m examples.admin_site
+
+## Headless Chromium and its driver (Debian's) for the admin's end-to-end tests and screenshots.
+browser:
+	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver || { \
+		apt-get update && apt-get install -y chromium chromium-driver; }
+
 ## Everything: lint, the whole suite on Django 5.2, the Django tests again on Django 6 in a lean
 ## install (without the controller extra, which tests/test_installs.py checks).
 test: lint test-fast test-django6
 
-test-fast: $(VENV)/.installed
+test-fast: $(VENV)/.installed browser
 	$(PY) -m pytest
 
 test-django6: $(VENV_DJANGO6)/.installed
@@ -51,6 +60,10 @@ chart-docs: $(VENV)/.installed
 	$(PY) -m tools.chart_docs
 
 ## Benchmarks (table on stdout, JSON in .bench/results.json); e.g. BENCH_ARGS="--only reconcile".
+## docs/images/admin-*.png, taken from the live example admin in headless Chromium.
+admin-screenshots: $(VENV)/.installed browser
+	$(PY) -m tools.admin_screenshots
+
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks $(BENCH_ARGS)
 

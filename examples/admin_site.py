@@ -98,22 +98,26 @@ def start(workdir: pathlib.Path, *, resync_seconds: float = 1.0) -> Site:
         }
         _manage(env, "migrate", "--noinput")
         _manage(env, "createsuperuser", "--noinput", "--username", USERNAME, "--email", EMAIL)
+        log_file = (workdir / "app.log").open("w")
         app = subprocess.Popen(
             [*MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"],
             env=env,
             cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
             text=True,
         )
-        _wait_for("the app to answer", lambda: _answers(f"{url}/admin/login/"), app)
-        _wait_for("the app's registry export", registry.exists, app)
+        log_file.close()  # the child has its own copy
+        log = workdir / "app.log"
+        _wait_for("the app to answer", lambda: _answers(f"{url}/admin/login/"), app, log)
+        _wait_for("the app's registry export", registry.exists, app, log)
         controller = demo.Controller(registry, env, resync_seconds=resync_seconds)
         try:
             _wait_for(
                 "the controller's first pass",
                 lambda: controller.logged("reconcile_pass", "converged=True"),
                 app,
+                log,
             )
         except BaseException:
             controller.stop()
@@ -153,16 +157,19 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def _wait_for(what: str, predicate: Callable[[], T], app: subprocess.Popen[str]) -> T:
+def _wait_for(
+    what: str, predicate: Callable[[], T], app: subprocess.Popen[str], log: pathlib.Path
+) -> T:
+    """`predicate()` once truthy; the end of the app's log is in the error when it never is."""
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         result = predicate()
         if result:
             return result
-        if app.poll() is not None:
-            raise RuntimeError(f"the app exited ({app.returncode}) while waiting for {what}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {START_TIMEOUT:g}s waiting for {what}")
+        if app.poll() is not None or time.monotonic() > deadline:
+            state = "timed out" if app.returncode is None else f"app exited ({app.returncode})"
+            tail = log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"waiting for {what}: {state}; the app's log ends:\n{tail}")
         time.sleep(0.1)
 
 

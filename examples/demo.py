@@ -103,6 +103,8 @@ class Controller:
                 self.process.kill()
                 self.process.wait()
         self._reader.join(timeout=5)
+        if self.process.stderr is not None:
+            self.process.stderr.close()
         return self.process.returncode
 
 

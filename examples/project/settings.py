@@ -71,5 +71,7 @@ GCP_TASKS_SERVICE_ACCOUNT_EMAIL = os.environ.get(
 # Google's certificates by default; `python -m emulators` prints the local issuer's URL.
 GCP_TASKS_OIDC_CERTS_URL = os.environ.get("GCP_TASKS_OIDC_CERTS_URL") or None
 GCP_TASKS_REGISTRY_CONFIGMAP = os.environ.get("GCP_TASKS_REGISTRY_CONFIGMAP") or None
+# Outside a cluster, a file the controller reads (`gcp-tasks-controller run --registry FILE`).
+GCP_TASKS_REGISTRY_FILE = os.environ.get("GCP_TASKS_REGISTRY_FILE") or None
 # Every execution is stored for the admin's Executions pages (set to 0 to turn it off).
 GCP_TASKS_RECORD_EXECUTIONS = os.environ.get("GCP_TASKS_RECORD_EXECUTIONS", "1") == "1"
