@@ -17,6 +17,7 @@ $(VENV)/.installed: pyproject.toml
 # Lean: the base package as a Django app installs it, without the controller extra (no kopf).
 $(VENV_DJANGO6)/.installed: pyproject.toml
 	@test -n "$(PYTHON_DJANGO6)" || { echo "Django 6 needs Python 3.12+; none found (set PYTHON_DJANGO6)" >&2; exit 1; }
+	rm -rf $(VENV_DJANGO6)  # built afresh: pip never uninstalls what an older pyproject.toml brought
 	$(PYTHON_DJANGO6) -m venv $(VENV_DJANGO6)
 	$(VENV_DJANGO6)/bin/pip install --quiet --upgrade pip
 	$(VENV_DJANGO6)/bin/pip install --quiet -e '.[django,test]' 'Django>=6,<7'

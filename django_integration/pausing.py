@@ -67,9 +67,10 @@ def overlay(desired: model.Registry, paused: Collection[str]) -> model.Registry:
     return dataclasses.replace(desired, scheduler_jobs=jobs)
 
 
-def desired(project: str | None = None) -> model.Registry:
-    """The registry this app exports: its tasks as declared, with the stored pauses laid over."""
-    return overlay(registry.build(project), stored())
+def desired(project: str | None = None, *, require_affix: bool = True) -> model.Registry:
+    """The registry this app exports: its tasks as declared, with the stored pauses laid over
+    (`require_affix`: as `registry.build`)."""
+    return overlay(registry.build(project, require_affix=require_affix), stored())
 
 
 def pause(job: str, task: str, *, user: str, reason: str) -> models.JobPause:
