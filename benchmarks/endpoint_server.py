@@ -57,7 +57,12 @@ def main() -> int:
     from controller import logs
 
     logs.configure(json=True, level=os.environ.get("BENCH_LOG_LEVEL", "INFO"))
-    return serve(server, get_wsgi_application())
+    app = get_wsgi_application()
+    if os.environ.get("BENCH_RECORD") == "1":
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=0)
+    return serve(server, app)
 
 
 if __name__ == "__main__":

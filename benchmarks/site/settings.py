@@ -22,3 +22,15 @@ GCP_TASKS_SERVICE_ACCOUNT_EMAIL = "bench-tasks@bench-project.iam.gserviceaccount
 GCP_TASKS_OIDC_CERTS_URL = os.environ.get("GCP_TASKS_OIDC_CERTS_URL") or None
 # Only the "OIDC off" variant of the endpoint benchmark sets this, to split the endpoint's cost.
 GCP_TASKS_DISABLE_AUTH = os.environ.get("BENCH_DISABLE_AUTH") == "1"
+
+# Only the "execution recorded" variant of the endpoint benchmark: the runs and executions go to
+# a fresh SQLite database (the server migrates it before serving).
+if os.environ.get("BENCH_RECORD") == "1":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ["BENCH_DATABASE"],
+            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+    GCP_TASKS_RECORD_EXECUTIONS = True
