@@ -60,8 +60,12 @@ def main() -> int:
     app = get_wsgi_application()
     if os.environ.get("BENCH_RECORD") == "1":
         from django.core.management import call_command
+        from django.db import connection
 
         call_command("migrate", interactive=False, verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL")  # kept by the file: set once
+        connection.close()
     return serve(server, app)
 
 

@@ -26,11 +26,11 @@ from typing import Any
 import structlog
 from django.db import models as db_models
 from django.db import router, transaction
-from django.db.models import Q, Subquery
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from django_integration import conf, deliveries, models, payloads, tasks
+from django_integration import conf, deliveries, models, payloads, tasks, writing
 
 logger = structlog.get_logger()
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 # characters: one huge exception must not make every row of the executions list heavy.
 MAX_TRACEBACK = 65_536
 MAX_MESSAGE = 2_000
+_worker_ids: dict[int, str] = {}
 
 
 class Outcome(enum.Enum):
@@ -162,7 +163,11 @@ def class_delivery(
 
 def worker_id() -> str:
     """This process, as `TaskResult.worker_ids` names the workers that ran a task."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    pid = os.getpid()  # a forked worker is a new worker: the cache is keyed on it
+    known = _worker_ids.get(pid)
+    if known is None:
+        known = _worker_ids[pid] = f"{socket.gethostname()}:{pid}"
+    return known
 
 
 def start(delivery: Delivery) -> Execution:
@@ -172,8 +177,7 @@ def start(delivery: Delivery) -> Execution:
         return execution
     with _recorded("start", task=delivery.task):
         with transaction.atomic(using=_database()):
-            run_id = _resume(delivery) or _create(delivery, status=models.Status.RUNNING)
-            run = _runs().get(pk=run_id)
+            run = _resume(delivery) or _create(delivery, status=models.Status.RUNNING)
             row = _open(execution, run, delivery)
         # Only once committed: a rolled-back start leaves nothing for `succeeded` to update.
         execution.run_id, execution.execution_id, execution.run = run.id, row.id, run
@@ -303,32 +307,19 @@ def cancel(run_id: str) -> models.TaskRun | None:
 # -- the steps ----------------------------------------------------------------------------------
 
 
-def _resume(delivery: Delivery) -> str | None:
+def _resume(delivery: Delivery) -> models.TaskRun | None:
     """Count this delivery on the newest unfinished run of its key (a retry); None if none."""
     if not delivery.key:
         return None
-    latest = (
+    if not writing.resume(_database(), delivery.key, timezone.now()):
+        return None
+    return (
         _runs()
         .filter(delivery_key=delivery.key)
         .exclude(status=models.Status.SUCCESSFUL)
         .order_by("-created_at")
-        .values("pk")[:1]
+        .first()
     )
-    now = timezone.now()
-    # One UPDATE that finds and counts: the transaction's first statement is a write.
-    updated = (
-        _runs()
-        .filter(pk=Subquery(latest))
-        .update(
-            status=models.Status.RUNNING,
-            attempts=db_models.F("attempts") + 1,
-            last_attempted_at=now,
-            finished_at=None,
-        )
-    )
-    if not updated:
-        return None
-    return _runs().filter(pk=Subquery(latest)).values_list("pk", flat=True).first()
 
 
 def _create(
@@ -337,7 +328,7 @@ def _create(
     status: models.Status,
     run_id: str | None = None,
     ignore_conflicts: bool = False,
-) -> str:
+) -> models.TaskRun:
     now = timezone.now()
     run = models.TaskRun(
         id=run_id or secrets.token_hex(16),
@@ -355,14 +346,17 @@ def _create(
     if status == models.Status.RUNNING:
         run.started_at = run.last_attempted_at = now
         run.attempts = 1
-    _runs().bulk_create([run], ignore_conflicts=ignore_conflicts)
-    return run.id
+    if ignore_conflicts:
+        _runs().bulk_create([run], ignore_conflicts=True)
+    else:
+        writing.insert(run, _database())
+    return run
 
 
 def _open(execution: Execution, run: models.TaskRun, delivery: Delivery) -> models.TaskExecution:
     info = delivery.info
     execution.attempt = delivery.attempt or run.attempts or 1
-    return models.TaskExecution.objects.using(_database()).create(
+    row = models.TaskExecution(
         run=run,
         kind=run.kind,
         task=run.task,
@@ -373,6 +367,8 @@ def _open(execution: Execution, run: models.TaskRun, delivery: Delivery) -> mode
         scheduler_job_name=info.scheduler_job_name or "",
         message_id=delivery.message_id or "",
     )
+    writing.insert(row, _database())
+    return row
 
 
 def _refusal(run: models.TaskRun) -> Outcome:
@@ -393,28 +389,29 @@ def _finish(
 ) -> None:
     now = timezone.now()
     duration = timedelta(seconds=time.perf_counter() - execution._started)
-    row = models.TaskExecution(
-        id=execution.execution_id, status=status, finished_at=now, duration=duration
-    )
-    fields = ["status", "finished_at", "duration"]
+    finished: dict[str, Any] = {"status": status, "finished_at": now, "duration": duration}
     if error is not None:
-        _describe_failure(row, error)
-        fields += ["exception_path", "error_message", "traceback"]
-    with transaction.atomic(using=_database()):
-        runs = _runs().filter(pk=execution.run_id)
-        if execution.lease_id:
-            runs = runs.filter(lease_id=execution.lease_id)
-        changes: dict[str, Any] = {"status": status, "finished_at": now}
-        if execution.lease_id:
-            changes.update(lease_id="", lease_expires_at=None)
-        if status == models.Status.SUCCESSFUL:
-            changes["return_value"] = return_value
-        elif not retryable:
-            changes["retryable"] = False
-        if not runs.update(**changes):
+        described = failure(error)
+        finished.update(
+            exception_path=described.exception_path,
+            error_message=described.message,
+            traceback=described.traceback,
+        )
+    changes: dict[str, Any] = {"status": status, "finished_at": now}
+    where: dict[str, Any] = {"id": execution.run_id}
+    if execution.lease_id:
+        changes.update(lease_id="", lease_expires_at=None)
+        where["lease_id"] = execution.lease_id
+    if status == models.Status.SUCCESSFUL:
+        changes["return_value"] = return_value
+    elif not retryable:
+        changes["retryable"] = False
+    database = _database()
+    with transaction.atomic(using=database):
+        if not writing.update(models.TaskRun, database, changes, where):
             # Our lease expired and another delivery took the run: its outcome is the run's.
             logger.warning("task_run_lease_lost", task_run=execution.run_id)
-        row.save(using=_database(), update_fields=fields)
+        writing.update(models.TaskExecution, database, finished, {"id": execution.execution_id})
 
 
 def _describe_failure(row: models.TaskExecution, error: BaseException) -> None:
