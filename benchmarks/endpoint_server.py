@@ -65,7 +65,6 @@ def main() -> int:
         call_command("migrate", interactive=False, verbosity=0)
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode=WAL")  # kept by the file: set once
-        connection.close()
     return serve(server, app)
 
 
