@@ -1,0 +1,91 @@
+"""Child processes that lead a process group of their own, are stopped as a whole, and do not
+outlive the process that started them.
+
+A wrapper (the Pub/Sub emulator's shell script, `manage.py runserver`'s autoreloader) starts
+children of its own, and signalling only the wrapper leaves them running. A child started with
+`popen_options()` leads a new session, so `stop()` signals the whole group and waits until no
+member is left; on Linux it is also told to die with its parent, for the exits `stop()` never
+sees (SIGKILL, a crash).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def popen_options() -> dict[str, Any]:
+    """`subprocess.Popen` keyword arguments for a child that `stop()` can end with its group.
+
+    Start it from a thread that outlives it (the main thread): Linux sends the parent-death
+    signal when the thread that forked ends, not the process.
+    """
+    on_linux = sys.platform.startswith("linux")
+    return {"start_new_session": True, "preexec_fn": _die_with_parent if on_linux else None}
+
+
+def stop(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
+    """SIGTERM the process's group, SIGKILL what is left after `timeout`, and wait until no
+    member of the group is alive."""
+    group = process.pid  # a session leader's pid is its group id
+    signal_group(group, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        signal_group(group, signal.SIGKILL)
+        process.wait(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while alive(group):
+        if time.monotonic() > deadline:
+            signal_group(group, signal.SIGKILL)
+            deadline = time.monotonic() + timeout
+        time.sleep(0.05)
+
+
+def signal_group(group: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signum)
+
+
+def alive(group: int) -> bool:
+    """Whether a live (not zombie) process is left in the group."""
+    proc = Path("/proc")
+    if not proc.is_dir():  # not Linux: a zombie counts as alive here, which only waits longer
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # Fields after the command name, which is in parentheses and may contain spaces.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended while we looked
+        state, process_group = fields[0], int(fields[2])
+        if process_group == group and state not in ("Z", "X"):
+            return True
+    return False
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM it when the thread that started it dies.
+
+    The setting survives exec (the Pub/Sub script `exec`s java) but not a further fork, which
+    is why the whole group is what `stop()` ends.
+    """
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
