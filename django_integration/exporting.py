@@ -1,8 +1,9 @@
-"""Writing the registry into a Kubernetes ConfigMap that the controller watches.
+"""Writing the registry where the controller reads it: a Kubernetes ConfigMap, or a file.
 
 Plain `requests` with the pod's service-account token and CA (no Kubernetes client dependency).
-The ConfigMap is read first and written only when its content or label differs. On startup a
-failure is logged and never raised: the app must start even when the cluster API does not answer.
+The ConfigMap is read first and written only when its content or label differs; a file is
+replaced atomically. On startup a failure is logged and never raised: the app must start even
+when the cluster API does not answer.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -118,14 +120,37 @@ def export_configured(document: str) -> str | None:
     return outcome
 
 
+def write_file(path: str, document: str) -> None:
+    """Replace the file at `path` with `document` in one step."""
+    # A reader (the controller's file source) never sees a half-written registry.
+    directory = os.path.dirname(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".registry-", suffix=".json")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(document)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
 def export_on_startup() -> None:
-    """Called from `AppConfig.ready()`: export when configured, log and swallow every failure."""
-    if not conf.settings.registry_configmap:
+    """Called from `AppConfig.ready()`: export to the configured ConfigMap and file, log and
+    swallow every failure."""
+    settings = conf.settings
+    targets = {"configmap": settings.registry_configmap, "file": settings.registry_file}
+    if not any(targets.values()):
         return
     try:
-        export_configured(registry.render())
+        document = registry.render()
+        if settings.registry_file:
+            write_file(settings.registry_file, document)
+            logger.info("registry_exported", file=settings.registry_file)
+        export_configured(document)
     except Exception:  # the app must start whatever happens here
-        logger.exception("registry_export_failed", configmap=conf.settings.registry_configmap)
+        logger.exception(
+            "registry_export_failed", **{kind: where for kind, where in targets.items() if where}
+        )
 
 
 def _configmap(document: str, namespace: str, name: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import pytest
 import structlog
 from django.test import override_settings
 
-from django_integration import exporting
+from django_integration import exporting, registry
 
 CONFIGMAPS = "v1/configmaps"
 DOCUMENT = '{"apiVersion": "gcptasks.dev/v1"}\n'
@@ -161,3 +161,32 @@ def test_startup_export_does_nothing_unless_configured():
     ):
         exporting.export_on_startup()
     assert logs == []
+
+
+def test_startup_export_writes_the_registry_file(tmp_path):
+    path = tmp_path / "registry.json"
+    with override_settings(GCP_TASKS_REGISTRY_FILE=str(path)):
+        exporting.export_on_startup()
+    assert path.read_text() == registry.render()
+    assert [entry.name for entry in tmp_path.iterdir()] == ["registry.json"]  # no temporary left
+
+
+def test_startup_export_to_an_unwritable_file_is_logged_never_raised(tmp_path):
+    path = tmp_path / "missing-directory" / "registry.json"
+    with (
+        override_settings(GCP_TASKS_REGISTRY_FILE=str(path)),
+        structlog.testing.capture_logs() as logs,
+    ):
+        exporting.export_on_startup()
+    [failure] = [entry for entry in logs if entry["event"] == "registry_export_failed"]
+    assert failure["file"] == str(path)
+    assert not path.exists()
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path):
+    taken = tmp_path / "registry.json"
+    (taken / "occupied").mkdir(parents=True)  # a non-empty directory cannot be replaced
+    with pytest.raises(OSError):
+        exporting.write_file(str(taken), "new\n")
+    assert [entry.name for entry in tmp_path.iterdir()] == ["registry.json"]
+    assert taken.is_dir()
