@@ -21,14 +21,17 @@ from pathlib import Path
 from typing import Any
 
 
-def popen_options() -> dict[str, Any]:
+def popen_options(*, dying_with_parent: bool = True) -> dict[str, Any]:
     """`subprocess.Popen` keyword arguments for a child that `stop()` can end with its group.
 
     Start it from a thread that outlives it (the main thread): Linux sends the parent-death
-    signal when the thread that forked ends, not the process.
+    signal when the thread that forked ends, not the process. Setting that signal between fork
+    and exec is unsafe in a process with threads (and makes gRPC log each fork): a child that can
+    call `die_with_parent()` itself is started with `dying_with_parent=False`.
     """
     on_linux = sys.platform.startswith("linux")
-    return {"start_new_session": True, "preexec_fn": _die_with_parent if on_linux else None}
+    preexec = die_with_parent if dying_with_parent and on_linux else None
+    return {"start_new_session": True, "preexec_fn": preexec}
 
 
 def stop(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
@@ -82,10 +85,12 @@ def alive(group: int) -> bool:
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGTERM it when the thread that started it dies.
+def die_with_parent() -> None:
+    """SIGTERM this process when the thread that started it ends (Linux; elsewhere nothing).
 
-    The setting survives exec (the Pub/Sub script `exec`s java) but not a further fork, which
-    is why the whole group is what `stop()` ends.
+    Called in a child, before exec or by the child itself. The setting survives exec (the
+    Pub/Sub script `exec`s java) but not a further fork, which is why `stop()` ends the group.
     """
+    if not sys.platform.startswith("linux"):
+        return
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
