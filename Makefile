@@ -6,7 +6,7 @@ VENV := .venv
 VENV_DJANGO6 := .venv-django6
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-fast test-django6 lint format bench bench-quick clean
+.PHONY: demo test test-fast test-django6 lint format chart-docs bench bench-quick clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+## The values table of charts/gcp-tasks-controller/README.md, from the comments in values.yaml.
+chart-docs: $(VENV)/.installed
+	$(PY) -m tools.chart_docs
 
 ## Benchmarks (table on stdout, JSON in .bench/results.json); e.g. BENCH_ARGS="--only reconcile".
 bench: $(VENV)/.installed

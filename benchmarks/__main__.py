@@ -47,7 +47,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="where the JSON goes (default .bench/results.json)",
     )
     parser.add_argument(
-        "--markdown", type=Path, help="also write the tables as markdown (for the README)"
+        "--markdown", type=Path, help="also write the tables as markdown (for docs/performance.md)"
     )
     parser.add_argument(
         "--sizes", help="reconcile sizes, comma-separated (default 100,1000,5000; quick 100,1000)"

@@ -40,7 +40,7 @@ def render(table: results.Table) -> str:
 
 
 def render_markdown(table: results.Table) -> str:
-    """The table as GitHub markdown (for the README), title in bold, notes as a list."""
+    """The table as GitHub markdown (for docs/performance.md), title in bold, notes as a list."""
     lines = [f"**{table.title}**", ""]
     lines.append("| " + " | ".join(table.columns) + " |")
     lines.append("|" + "|".join("--:" if n else "---" for n in _numeric_columns(table)) + "|")

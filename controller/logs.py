@@ -2,19 +2,47 @@
 
 JSON lines when stderr is not a terminal, a readable console when it is. Stdlib loggers
 (kopf, grpc, Django) go through the same processors, so every line has the same shape.
+
+JSON lines are Cloud Logging structured logs: `severity` (Cloud Logging's names), `message`
+(the line Logs Explorer shows) and `time` (RFC 3339 in UTC, with `Z`, whatever the process's
+time zone) are the fields its agents read. `event` stays beside `message` with the same text:
+it is the name this project's docs, tests and queries (`jq 'select(.event == ...)'`) use.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import sys
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 import structlog
+
+HANDLER_NAME = "gcp-tasks-controller"
+# structlog's level names -> Cloud Logging's LogSeverity names.
+SEVERITIES = {
+    "debug": "DEBUG",
+    "info": "INFO",
+    "warning": "WARNING",
+    "warn": "WARNING",
+    "error": "ERROR",
+    "exception": "ERROR",
+    "critical": "CRITICAL",
+    "fatal": "CRITICAL",
+}
+# What kopf attaches to every record of an object: its whole OperatorSettings (about 2 KB of
+# repr per line) and a flag for its own Event poster. `k8s_ref` (which object) is kept.
+_KOPF_INTERNALS = ("settings", "k8s_skip")
+# kopf logs this at INFO for every object at every tick of a timer: routine, so DEBUG.
+_KOPF_TIMER_SUCCEEDED = re.compile(r"Timer '[^']*' succeeded\.")
 
 _SHARED_PROCESSORS: list[structlog.typing.Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
+    # utc=True: the stamp never depends on TZ, which Django sets from its TIME_ZONE setting.
     structlog.processors.TimeStamper(fmt="iso", utc=True),
     structlog.processors.StackInfoRenderer(),
 ]
@@ -24,10 +52,10 @@ def configure(*, json: bool | None = None, level: str | int = "INFO") -> None:
     """Route structlog and stdlib logging to stderr, as JSON or for humans."""
     if json is None:
         json = not sys.stderr.isatty()
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer(sort_keys=False)
+    rendering: list[structlog.typing.Processor] = (
+        [for_cloud_logging, structlog.processors.JSONRenderer(sort_keys=False)]
         if json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
     )
     # Refill the configured list in place: loggers cached on first use hold a reference to it, so
     # a second configure() (or structlog.testing.capture_logs()) still reaches them.
@@ -40,18 +68,81 @@ def configure(*, json: bool | None = None, level: str | int = "INFO") -> None:
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*_SHARED_PROCESSORS, structlog.stdlib.ExtraAdder()],
+        foreign_pre_chain=[
+            *_SHARED_PROCESSORS,
+            structlog.stdlib.ExtraAdder(),
+            _drop_kopf_internals,
+        ],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
-            renderer,
+            *rendering,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
     root.setLevel(level)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(HANDLER_NAME)
+    handler.setFormatter(formatter)
+    handler.addFilter(_RoutineKopfRecords(root.level))
+    root.handlers[:] = [handler]
     # gRPC and urllib3 are chatty at INFO and say nothing a user acts on.
     for noisy in ("urllib3", "grpc", "google.auth"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def for_cloud_logging(
+    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Rename the level and time stamp to Cloud Logging's fields, and lead with them."""
+    level = str(event_dict.pop("level", method_name))
+    return {
+        "time": event_dict.pop("timestamp", None),
+        "severity": SEVERITIES.get(level.lower(), level.upper()),
+        "message": event_dict.get("event"),
+        **event_dict,
+    }
+
+
+def _drop_kopf_internals(
+    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key in _KOPF_INTERNALS:
+        event_dict.pop(key, None)
+    return event_dict
+
+
+class _RoutineKopfRecords(logging.Filter):
+    """Lowers kopf's routine timer successes to DEBUG, then applies the configured level again
+    (the logger's check let them through as INFO)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            record.levelno == logging.INFO
+            and record.name.startswith("kopf")
+            and _KOPF_TIMER_SUCCEEDED.fullmatch(record.getMessage())
+        ):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return record.levelno >= self.level
+
+
+@contextlib.contextmanager
+def writing_to(stream: Any) -> Iterator[None]:
+    """Meanwhile, write log lines to `stream` (anything with `write` and `flush`, such as a
+    progress bar that keeps itself below them) instead of stderr."""
+    ours = [
+        handler
+        for handler in logging.getLogger().handlers
+        if isinstance(handler, logging.StreamHandler) and handler.get_name() == HANDLER_NAME
+    ]
+    before = [handler.setStream(stream) for handler in ours]
+    try:
+        yield
+    finally:
+        for handler, previous in zip(ours, before, strict=True):
+            if previous is not None:
+                handler.setStream(previous)

@@ -1,6 +1,6 @@
 """Django system checks: misconfiguration found at startup (`manage.py check`), with stable ids.
 
-Errors stop `runserver`/`migrate`; warnings are printed. The README lists every id.
+Errors stop `runserver`/`migrate`; warnings are printed. docs/django.md lists every id.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Typed settings with their defaults, read from `django.conf.settings` at every access.
 
 Nothing is copied at import or app-ready time, so `override_settings` in tests changes behaviour
-immediately. django-gcp's `GCP_TASKS_*` names keep their meanings; the README lists every setting.
+immediately. django-gcp's `GCP_TASKS_*` names keep their meanings; docs/django.md lists every
+setting (a test reads the names from this module).
 """
 
 from __future__ import annotations

@@ -13,7 +13,16 @@ from typing import Any
 import grpc
 
 from emulators import clock as clocks
-from emulators import cloud_scheduler, cloud_tasks, oidc, pubsub, push_signing, recording, serving
+from emulators import (
+    cloud_scheduler,
+    cloud_tasks,
+    faults,
+    oidc,
+    pubsub,
+    push_signing,
+    recording,
+    serving,
+)
 
 TASKS_ENV = "CLOUD_TASKS_EMULATOR_HOST"
 SCHEDULER_ENV = "CLOUD_SCHEDULER_EMULATOR_HOST"
@@ -30,6 +39,11 @@ class Service:
     clock: clocks.Clock
     state: Any  # the emulator object: CloudTasksEmulator or CloudSchedulerEmulator
     server: grpc.Server
+
+    @property
+    def faults(self) -> faults.Faults:
+        """Errors and lost answers to inject into the next calls (see `emulators.faults`)."""
+        return self.state.faults  # type: ignore[no-any-return]
 
     def stop(self) -> None:
         self.server.stop(grace=None).wait()

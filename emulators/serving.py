@@ -16,7 +16,7 @@ import proto
 import structlog
 from google.protobuf import message as pb_message
 
-from emulators import recording
+from emulators import faults, recording
 
 logger = structlog.get_logger()
 
@@ -34,12 +34,17 @@ class ApiError(Exception):
 
 
 def generic_handler(
-    service_name: str, methods: Mapping[str, Method], log: recording.RequestLog
+    service_name: str,
+    methods: Mapping[str, Method],
+    log: recording.RequestLog,
+    injected: faults.Faults | None = None,
 ) -> grpc.GenericRpcHandler:
-    """A handler for `service_name` whose methods record each request in `log`."""
+    """A handler for `service_name` whose methods record each request in `log` and fail as
+    `injected` faults say."""
+    injected = injected if injected is not None else faults.Faults()
     handlers = {
         name: grpc.unary_unary_rpc_method_handler(
-            _behaviour(service_name, name, function, log),
+            _behaviour(service_name, name, function, log, injected),
             request_deserializer=_deserializer(request_type),
             response_serializer=_serializer(response_type),
         )
@@ -101,17 +106,27 @@ def update_mask_of(request: Any) -> tuple[str, ...]:
 
 
 def _behaviour(
-    service_name: str, method: str, function: Callable[[Any], Any], requests: recording.RequestLog
+    service_name: str,
+    method: str,
+    function: Callable[[Any], Any],
+    requests: recording.RequestLog,
+    injected: faults.Faults,
 ) -> Callable[[Any, grpc.ServicerContext], Any]:
     def behaviour(request: Any, context: grpc.ServicerContext) -> Any:
         requests.record(service_name, method, resource_of(request), update_mask_of(request))
-        try:
-            return function(request)
-        except ApiError as error:
-            context.abort(error.code, error.message)
-        except Exception as error:
-            logger.exception("emulator.internal_error", service=service_name, method=method)
-            context.abort(grpc.StatusCode.INTERNAL, f"{type(error).__name__}: {error}")
+        fault = injected.take(method, after=False)
+        if fault is None:
+            try:
+                response = function(request)
+            except ApiError as error:
+                context.abort(error.code, error.message)
+            except Exception as error:
+                logger.exception("emulator.internal_error", service=service_name, method=method)
+                context.abort(grpc.StatusCode.INTERNAL, f"{type(error).__name__}: {error}")
+            fault = injected.take(method, after=True)
+            if fault is None:
+                return response
+        context.abort(fault.code, fault.message)
 
     return behaviour
 

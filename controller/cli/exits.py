@@ -1,4 +1,4 @@
-"""Exit codes of `reconcile`, `plan` and `run` (see the README's controller section)."""
+"""Exit codes of `reconcile`, `plan` and `run` (docs/controller.md lists them)."""
 
 CONVERGED = 0  # done: the cloud matches the registries (plan: the plan was computed)
 FAILED = 1  # failed against the API, or differences remain (refused plan, recreate, conflict)

@@ -41,7 +41,8 @@ def add_policy(parser: argparse.ArgumentParser) -> None:
         type=_ratio,
         default=policies.Policy().max_deletion_ratio,
         metavar="R",
-        help="refuse a plan deleting more than this fraction of the owned resources (default 0.5)",
+        help="refuse a plan deleting more than this fraction (or all) of one owner's jobs or "
+        "subscriptions (default 0.5)",
     )
     group.add_argument(
         "--allow-mass-deletion",

@@ -6,7 +6,7 @@ import argparse
 
 import structlog
 
-from controller.cli import exits, options
+from controller.cli import bars, exits, options
 from controller.engine import reconciling, reports
 from controller.gcp import clients, errors
 
@@ -37,9 +37,12 @@ def one_pass(args: argparse.Namespace, *, dry_run: bool) -> reports.PassReport |
     except errors.ApiError as error:
         log.error("connect_failed", reason=error.reason)
         return exits.FAILED
-    with built:
+    with built, bars.shown(args) as on_progress:
         reconciler = reconciling.Reconciler(
-            built, options.policy(args), writes_per_second=args.writes_per_second
+            built,
+            options.policy(args),
+            writes_per_second=args.writes_per_second,
+            on_progress=on_progress,
         )
         return reconciler.run_pass(registries, dry_run=dry_run)
 

@@ -27,9 +27,6 @@ _EXISTING = frozenset(
 )
 _Action = plans.Action  # the `plans` property below hides the module in annotations
 
-# Verbs that leave a difference the controller may not remove on its own.
-_BLOCKED = frozenset({plans.Verb.RECREATE_NEEDED, plans.Verb.CONFLICT})
-
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
@@ -107,7 +104,7 @@ class PassReport:
             for outcome in self.outcomes
             if outcome.ok
             and not outcome.applied
-            and (outcome.action.is_write or outcome.action.verb in _BLOCKED)
+            and (outcome.action.is_write or outcome.action.verb in plans.BLOCKED_VERBS)
         )
 
     @property

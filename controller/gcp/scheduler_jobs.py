@@ -147,6 +147,10 @@ class SchedulerJobs:
             if not token:
                 return observed
 
+    def get(self, name: str) -> model.ObservedJob:
+        path = self.path(name)
+        return from_proto(self._calls.read("GetJob", path, self._client.get_job, name=path))
+
     def create(self, job: model.SchedulerJob, owner: str) -> None:
         """Create the job (enabled, as Google always does: the plan pauses it next if desired)."""
         proto = to_proto(job, owner, self.parent)

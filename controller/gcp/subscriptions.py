@@ -149,6 +149,13 @@ class Subscriptions:
             if not token:
                 return observed
 
+    def get(self, name: str) -> model.ObservedSubscription:
+        path = self.path(name)
+        found = self._calls.read(
+            "GetSubscription", path, self._subscriber.get_subscription, subscription=path
+        )
+        return from_proto(found, self.project)
+
     def create(self, subscription: model.Subscription, owner: str) -> None:
         """Create the subscription; a missing topic (or dead-letter topic) is created first when
         the registry allows it, and only after Pub/Sub said it is missing (no extra reads)."""

@@ -4,8 +4,9 @@ Ownership: an observed resource is ours only when its owner marker equals the ow
 registry in this pass and its name starts with that registry's `{affix}{delimiter}`; pull
 subscriptions never are. Resources that are not ours never appear in the plan, except as the
 reason a desired name cannot be used (`Verb.CONFLICT`). Deletions are bounded: an owner whose
-registries are all empty keeps its resources, and a plan deleting more than
-`policy.max_deletion_ratio` of the owned resources is refused, unless mass deletion is allowed.
+registries are all empty keeps its resources, and a plan deleting all, or more than
+`policy.max_deletion_ratio`, of one owner's resources of one kind is refused, unless mass
+deletion is allowed.
 """
 
 from __future__ import annotations
@@ -56,8 +57,13 @@ def plan(
         _plan_subscriptions(desired, subs, scope, policy, contested[plans.Kind.SUBSCRIPTION])
     )
     actions.sort(key=lambda a: (_KIND_ORDER[a.kind], a.name, a.verb in _FOLLOW_UPS))
-    owned = sum(scope.owns(o.owner, name) for name, o in jobs.items()) + sum(
-        o.push and scope.owns(o.owner, name) for name, o in subs.items()
+    owned = collections.Counter(
+        (plans.Kind.SCHEDULER_JOB, o.owner) for name, o in jobs.items() if scope.owns(o.owner, name)
+    )
+    owned.update(
+        (plans.Kind.SUBSCRIPTION, o.owner)
+        for name, o in subs.items()
+        if o.push and scope.owns(o.owner, name)
     )
     return plans.Plan(actions=tuple(actions), refused=_refusal(actions, owned, policy))
 
@@ -148,24 +154,7 @@ def _plan_jobs(
                         kind, job.name, plans.Verb.PAUSE, job, None, pause, owner=owner
                     )
                 continue
-            if found.owner != owner:
-                yield _conflict(
-                    kind, job.name, job, _not_ours(kind, job.name, found.owner, owner, False)
-                )
-                continue
-            drift = diffs.compare_jobs(job, found.job)
-            paused = diffs.compare_paused(job, found.job)
-            if drift:
-                yield plans.Action(
-                    kind, job.name, plans.Verb.UPDATE, job, found.job, drift, owner=owner
-                )
-            if paused is not None:
-                verb = plans.Verb.PAUSE if job.paused else plans.Verb.RESUME
-                yield plans.Action(kind, job.name, verb, job, found.job, (paused,), owner=owner)
-            if not drift and paused is None:
-                yield plans.Action(
-                    kind, job.name, plans.Verb.UNCHANGED, job, found.job, owner=owner
-                )
+            yield from _existing_job(job, found, owner)
     for name, found in observed.items():
         if name in wanted or name in contested or not scope.owns(found.owner, name):
             continue
@@ -191,34 +180,7 @@ def _plan_subscriptions(
             if found is None:
                 yield plans.Action(kind, sub.name, plans.Verb.CREATE, desired=sub, owner=owner)
                 continue
-            if found.owner != owner or not found.push:
-                reason = _not_ours(kind, sub.name, found.owner, owner, not found.push)
-                yield _conflict(kind, sub.name, sub, reason)
-                continue
-            drift = diffs.compare_subscriptions(sub, found.subscription)
-            immutable = [d.field for d in drift if d.field in diffs.IMMUTABLE_SUBSCRIPTION_FIELDS]
-            if immutable:
-                fields = ", ".join(immutable)
-                if policy.allow_recreate:
-                    verb = plans.Verb.RECREATE
-                    reason = f"immutable {fields} changed: deleting and creating it again"
-                else:
-                    verb = plans.Verb.RECREATE_NEEDED
-                    reason = (
-                        f"immutable {fields} changed and Pub/Sub cannot update it; allow "
-                        "recreation to delete and create it (undelivered messages are lost)"
-                    )
-                yield plans.Action(
-                    kind, sub.name, verb, sub, found.subscription, drift, reason, owner
-                )
-            elif drift:
-                yield plans.Action(
-                    kind, sub.name, plans.Verb.UPDATE, sub, found.subscription, drift, owner=owner
-                )
-            else:
-                yield plans.Action(
-                    kind, sub.name, plans.Verb.UNCHANGED, sub, found.subscription, owner=owner
-                )
+            yield from _existing_subscription(sub, found, owner, policy)
     for name, found in observed.items():
         if (
             name in wanted
@@ -228,6 +190,74 @@ def _plan_subscriptions(
         ):
             continue
         yield _orphan(kind, name, found.subscription, found.owner or "", False, scope, policy)
+
+
+def existing(
+    desired: plans.Resource,
+    found: model.ObservedJob | model.ObservedSubscription,
+    owner: str,
+    policy: policies.Policy = DEFAULT_POLICY,
+) -> tuple[plans.Action, ...]:
+    """What to do to a desired resource found to exist after all (its Create answered
+    ALREADY_EXISTS): the rules `plan` applies to a listed one."""
+    if isinstance(desired, model.SchedulerJob) and isinstance(found, model.ObservedJob):
+        return tuple(_existing_job(desired, found, owner))
+    if isinstance(desired, model.Subscription) and isinstance(found, model.ObservedSubscription):
+        return tuple(_existing_subscription(desired, found, owner, policy))
+    raise TypeError(f"{type(found).__name__} does not match {type(desired).__name__}")
+
+
+def _existing_job(
+    job: model.SchedulerJob, found: model.ObservedJob, owner: str
+) -> Iterable[plans.Action]:
+    kind = plans.Kind.SCHEDULER_JOB
+    if found.owner != owner:
+        yield _conflict(kind, job.name, job, _not_ours(kind, job.name, found.owner, owner, False))
+        return
+    drift = diffs.compare_jobs(job, found.job)
+    paused = diffs.compare_paused(job, found.job)
+    if drift:
+        yield plans.Action(kind, job.name, plans.Verb.UPDATE, job, found.job, drift, owner=owner)
+    if paused is not None:
+        verb = plans.Verb.PAUSE if job.paused else plans.Verb.RESUME
+        yield plans.Action(kind, job.name, verb, job, found.job, (paused,), owner=owner)
+    if not drift and paused is None:
+        yield plans.Action(kind, job.name, plans.Verb.UNCHANGED, job, found.job, owner=owner)
+
+
+def _existing_subscription(
+    sub: model.Subscription,
+    found: model.ObservedSubscription,
+    owner: str,
+    policy: policies.Policy,
+) -> Iterable[plans.Action]:
+    kind = plans.Kind.SUBSCRIPTION
+    if found.owner != owner or not found.push:
+        reason = _not_ours(kind, sub.name, found.owner, owner, not found.push)
+        yield _conflict(kind, sub.name, sub, reason)
+        return
+    drift = diffs.compare_subscriptions(sub, found.subscription)
+    immutable = [d.field for d in drift if d.field in diffs.IMMUTABLE_SUBSCRIPTION_FIELDS]
+    if immutable:
+        fields = ", ".join(immutable)
+        if policy.allow_recreate:
+            verb = plans.Verb.RECREATE
+            reason = f"immutable {fields} changed: deleting and creating it again"
+        else:
+            verb = plans.Verb.RECREATE_NEEDED
+            reason = (
+                f"immutable {fields} changed and Pub/Sub cannot update it; allow "
+                "recreation to delete and create it (undelivered messages are lost)"
+            )
+        yield plans.Action(kind, sub.name, verb, sub, found.subscription, drift, reason, owner)
+    elif drift:
+        yield plans.Action(
+            kind, sub.name, plans.Verb.UPDATE, sub, found.subscription, drift, owner=owner
+        )
+    else:
+        yield plans.Action(
+            kind, sub.name, plans.Verb.UNCHANGED, sub, found.subscription, owner=owner
+        )
 
 
 def _orphan(
@@ -276,16 +306,27 @@ def _orphan(
     )
 
 
-def _refusal(actions: Sequence[plans.Action], owned: int, policy: policies.Policy) -> str:
-    deletions = sum(action.verb is plans.Verb.DELETE for action in actions)
-    if (
-        not deletions
-        or policy.allow_mass_deletion
-        or deletions <= owned * policy.max_deletion_ratio
-    ):
-        return ""
-    return (
-        f"refusing to delete {deletions} of {owned} owned resources "
-        f"(more than max_deletion_ratio {policy.max_deletion_ratio:.0%}); "
-        "allow mass deletion to apply this plan"
+def _refusal(
+    actions: Sequence[plans.Action],
+    owned: Mapping[tuple[plans.Kind, str | None], int],
+    policy: policies.Policy,
+) -> str:
+    """Why the plan may not be applied: the deletions of each kind and owner, judged apart, so
+    one kind lost from an export is not hidden by the other kind's count."""
+    deletions = collections.Counter(
+        (action.kind, action.owner) for action in actions if action.verb is plans.Verb.DELETE
     )
+    refused = []
+    for (kind, owner), count in sorted(deletions.items()):
+        of = owned[kind, owner]
+        if policy.allows_deleting(count, of):
+            continue
+        why = (
+            "all of them"
+            if count >= of
+            else f"more than max_deletion_ratio {policy.max_deletion_ratio:.0%}"
+        )
+        refused.append(f"{count} of {of} {kind.value}s of owner {owner!r} ({why})")
+    if not refused:
+        return ""
+    return f"refusing to delete {' and '.join(refused)}; allow mass deletion to apply this plan"

@@ -37,6 +37,8 @@ class Verb(enum.StrEnum):
 WRITE_VERBS = frozenset(
     {Verb.CREATE, Verb.UPDATE, Verb.PAUSE, Verb.RESUME, Verb.DELETE, Verb.RECREATE}
 )
+# Differences the controller may not remove on its own: never written, always reported.
+BLOCKED_VERBS = frozenset({Verb.RECREATE_NEEDED, Verb.CONFLICT})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,7 +17,8 @@ class OrphanPolicy(enum.StrEnum):
 @dataclasses.dataclass(frozen=True)
 class Policy:
     orphans: OrphanPolicy = OrphanPolicy.DELETE
-    # A plan deleting more than this fraction of the owned resources is refused...
+    # A plan deleting more than this fraction (or all) of one owner's resources of one kind is
+    # refused...
     max_deletion_ratio: float = 0.5
     # ...unless this is set; it also lets an owner's empty registry delete its resources.
     allow_mass_deletion: bool = False
@@ -29,3 +30,10 @@ class Policy:
             raise ValueError(
                 f"max_deletion_ratio must be within 0..1, not {self.max_deletion_ratio}"
             )
+
+    def allows_deleting(self, deletions: int, owned: int) -> bool:
+        """Whether a plan may delete `deletions` of the `owned` resources of one kind and owner:
+        a broken export loses one kind at once, so all of them is never enough on its own."""
+        if deletions == 0 or self.allow_mass_deletion:
+            return True
+        return deletions < owned and deletions <= owned * self.max_deletion_ratio

@@ -20,7 +20,7 @@ from google.cloud.scheduler_v1 import types
 from google.protobuf import empty_pb2
 
 from emulators import clock as clocks
-from emulators import dispatching, oidc, paging, recording, serving
+from emulators import dispatching, faults, oidc, paging, recording, serving
 from emulators.cloud_scheduler import firing, jobs, schedules
 
 logger = structlog.get_logger()
@@ -59,6 +59,7 @@ class CloudSchedulerEmulator:
         self.clock = clock
         self.issuer = issuer
         self.log = log
+        self.faults = faults.Faults()  # tests inject errors and lost answers here
         self._workers = workers
         self._lock = threading.RLock()
         self._wake = threading.Event()
@@ -79,7 +80,7 @@ class CloudSchedulerEmulator:
             "ResumeJob": (self.resume_job, types.ResumeJobRequest, types.Job),
             "RunJob": (self.run_job, types.RunJobRequest, types.Job),
         }
-        return serving.generic_handler(SERVICE, methods, self.log)
+        return serving.generic_handler(SERVICE, methods, self.log, self.faults)
 
     def start(self) -> CloudSchedulerEmulator:
         if self._thread is None:

@@ -9,7 +9,7 @@ from google.cloud import tasks_v2
 from google.protobuf import empty_pb2
 
 from emulators import clock as clocks
-from emulators import oidc, recording, serving
+from emulators import faults, oidc, recording, serving
 from emulators.cloud_tasks import pushing, state
 
 SERVICE = "google.cloud.tasks.v2.CloudTasks"
@@ -31,6 +31,7 @@ class CloudTasksEmulator:
         self.clock = clock
         self.issuer = issuer
         self.log = log
+        self.faults = faults.Faults()  # tests inject errors and lost answers here
         self.state = state.State(
             clock, tombstone_seconds=tombstone_seconds, can_sign=issuer is not None
         )
@@ -65,7 +66,7 @@ class CloudTasksEmulator:
             "DeleteTask": (self.delete_task, t.DeleteTaskRequest, empty_pb2.Empty),
             "RunTask": (self.run_task, t.RunTaskRequest, t.Task),
         }
-        return serving.generic_handler(SERVICE, methods, self.log)
+        return serving.generic_handler(SERVICE, methods, self.log, self.faults)
 
     # -- queues
 

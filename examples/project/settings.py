@@ -1,5 +1,5 @@
 """Settings of the example shop. Every GCP_TASKS_* value can be overridden from the environment,
-so the demo can point the app at the local emulators (see the README's `django` section)."""
+so the demo can point the app at the local emulators (see docs/django.md)."""
 
 import os
 

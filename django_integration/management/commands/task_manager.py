@@ -58,7 +58,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--allow-mass-deletion",
             action="store_true",
-            help="With --cleanup: allow deleting more than half of the owned resources",
+            help="With --cleanup: allow deleting all, or more than half, of the app's scheduler "
+            "jobs or subscriptions",
         )
 
     def handle(self, *args: Any, actions: list[str], **options: Any) -> None:

@@ -8,6 +8,7 @@ import pathlib
 import subprocess
 import sys
 
+import grpc
 import pytest
 from google.cloud import scheduler_v1
 
@@ -117,6 +118,25 @@ def test_a_write_rejected_by_the_api_exits_1(
     assert (failed["name"], failed["error"]) == ("shop--orders--order-created", "NOT_FOUND")
 
 
+def test_a_create_whose_answer_was_lost_exits_0(
+    emulators: running.Service,
+    project: str,
+    write_registry: WriteRegistry,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Google made the job, but the answer never came back: the retry meets ALREADY_EXISTS.
+    emulators.faults.inject("CreateJob", grpc.StatusCode.DEADLINE_EXCEEDED, after=True)
+    path = write_registry(_registry(project))
+
+    code = main.main(["reconcile", "--registry", str(path), "--log-format", "json"])
+
+    assert code == exits.CONVERGED
+    assert len(emulators.faults.fired) == 1
+    events = json_events(capsys.readouterr().err)
+    assert [e for e in events if e["event"] == "action_failed"] == []
+    assert [e["verbs"] for e in events if e["event"] == "already_exists"] == [["unchanged"]]
+
+
 def test_dry_run_exits_0_and_writes_nothing(
     emulators: running.Service, project: str, write_registry: WriteRegistry
 ) -> None:
@@ -146,6 +166,30 @@ def test_a_refused_plan_exits_1_and_its_dry_run_0_like_plan(
 
     assert emulators.requests.writes() == []
     assert "REFUSED, nothing would be applied: refusing to delete 2 of 3" in capsys.readouterr().out
+
+
+def test_an_export_that_lost_its_periodic_tasks_is_refused_until_allowed(
+    emulators: running.Service,
+    project: str,
+    write_registry: WriteRegistry,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    subs = tuple(resources.subscription(f"event-{i}") for i in range(4))
+    before = resources.registry(project, jobs=(resources.job("cleanup"),), subs=subs)
+    assert main.main(["reconcile", "--registry", str(write_registry(before))]) == 0
+    # Deleting 1 of 5 owned resources is under the ratio; it is every job the owner has.
+    path = write_registry(resources.registry(project, subs=subs))
+    emulators.requests.clear()
+    capsys.readouterr()
+
+    assert main.main(["reconcile", "--registry", str(path), "--log-format", "json"]) == 1
+
+    assert emulators.requests.writes() == []
+    (refused,) = [e for e in json_events(capsys.readouterr().err) if e["event"] == "plan_refused"]
+    assert "1 of 1 scheduler_jobs of owner 'shop' (all of them)" in refused["reason"]
+
+    assert main.main(["reconcile", "--registry", str(path), "--allow-mass-deletion"]) == 0
+    assert [w.method for w in emulators.requests.writes()] == ["DeleteJob"]
 
 
 def test_console_script_in_a_subprocess(

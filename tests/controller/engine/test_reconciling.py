@@ -17,13 +17,14 @@ from google.protobuf import field_mask_pb2
 from google.pubsub_v1 import types as pubsub_types
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
-from controller.engine import reconciling
+from controller.engine import progress, reconciling
 from controller.gcp import calling, errors
 from controller.gcp import clients as gcp_clients
 from controller.planning import plans, policies
 from controller.registry import model
-from emulators import pubsub, running
+from emulators import faults, pubsub, running
 from tests.controller import resources
+from tests.controller.fake_time import FakeTime
 
 FAST = {"writes_per_second": 1000.0}
 
@@ -554,3 +555,243 @@ def test_immutable_subscription_field_needs_recreate_permission(
     )
     assert stored.enable_message_ordering
     assert allowed.run_pass([ordered]).writes == 0
+
+
+# -- a Create whose answer was lost: the retry meets ALREADY_EXISTS ------------------------------
+
+QUICK_RETRIES = calling.Backoff(attempts=3, base=0.001, cap=0.002)
+
+
+def _lose_create_answers(emulator: running.Service, times: int = 1) -> None:
+    emulator.faults.inject("CreateJob", grpc.StatusCode.DEADLINE_EXCEEDED, times=times, after=True)
+
+
+def test_a_create_whose_answer_was_lost_is_read_back_and_succeeds(
+    clients: gcp_clients.Clients,
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+) -> None:
+    _lose_create_answers(cloud_scheduler_emulator, times=2)  # both jobs; one is desired paused
+    reconciler = reconciling.Reconciler(clients, backoff=QUICK_RETRIES, **FAST)
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([_desired(project)])
+
+    assert report.converged, report.failures
+    assert [e for e in logs if e["event"] == "action_failed"] == []
+    requests = cloud_scheduler_emulator.requests
+    assert requests.count("CreateJob") == 4  # two lost answers, two retries
+    assert requests.count("GetJob") == 2
+    assert [w.method for w in requests.writes() if not w.method.startswith("Create")] == [
+        "PauseJob"
+    ]
+    found = [(e["name"], e["verbs"]) for e in logs if e["event"] == "already_exists"]
+    assert found == [("shop--cleanup", ["unchanged"]), ("shop--report", ["unchanged"])]
+    assert report.counts() == {"create": 4, "pause": 1}
+    report_job = scheduler_api.get_job(name=_job_path(project, "shop--report"))
+    assert report_job.state == scheduler_v1.Job.State.PAUSED
+    assert reconciler.run_pass([_desired(project)]).writes == 0
+
+
+def test_a_lost_create_then_changed_by_someone_else_is_updated_with_a_mask(
+    clients: gcp_clients.Clients,
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+) -> None:
+    path = _job_path(project, "shop--cleanup")
+
+    def someone_edits_while_we_back_off(seconds: float) -> None:
+        _edit(scheduler_api, path, scheduler_v1.Job(schedule="*/9 * * * *"), "schedule")
+
+    _lose_create_answers(cloud_scheduler_emulator)
+    reconciler = reconciling.Reconciler(
+        clients,
+        kinds={plans.Kind.SCHEDULER_JOB},
+        backoff=QUICK_RETRIES,
+        sleep=someone_edits_while_we_back_off,
+        **FAST,
+    )
+    desired = resources.registry(project, jobs=(resources.job("cleanup"),))
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([desired])
+
+    assert report.converged, report.failures
+    updates = [w for w in cloud_scheduler_emulator.requests.writes() if w.method == "UpdateJob"]
+    assert [u.update_mask for u in updates] == [("schedule",)] * 2  # theirs, then ours
+    assert report.writes == 3  # the create, its retry, the update
+    assert [(o.action.verb, o.applied, o.ok) for o in report.outcomes] == [
+        (plans.Verb.UPDATE, True, True)
+    ]
+    assert [e["verbs"] for e in logs if e["event"] == "already_exists"] == [["update"]]
+    assert scheduler_api.get_job(name=path).schedule == "0 3 * * *"
+
+
+def test_a_create_that_meets_someone_elses_resource_is_the_usual_conflict(
+    clients: gcp_clients.Clients,
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+) -> None:
+    parent = _parent(project)
+    foreign = scheduler_v1.Job(
+        name=_job_path(project, "shop--cleanup"),
+        description="hand-made",
+        schedule="0 1 * * *",
+        http_target=scheduler_v1.HttpTarget(uri="https://other.example.com/"),
+    )
+
+    def someone_takes_the_name_while_we_back_off(seconds: float) -> None:
+        scheduler_api.create_job(parent=parent, job=foreign)
+
+    cloud_scheduler_emulator.faults.inject("CreateJob", grpc.StatusCode.UNAVAILABLE)
+    reconciler = reconciling.Reconciler(
+        clients,
+        kinds={plans.Kind.SCHEDULER_JOB},
+        backoff=QUICK_RETRIES,
+        sleep=someone_takes_the_name_while_we_back_off,
+        **FAST,
+    )
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass(
+            [resources.registry(project, jobs=(resources.job("cleanup"),))]
+        )
+
+    assert not report.converged and not report.failed
+    assert [(a.verb, a.name) for a in report.pending] == [(plans.Verb.CONFLICT, "shop--cleanup")]
+    (conflict,) = [e for e in logs if e["event"] == "conflict"]
+    assert "not ours (it has no ownership marker)" in conflict["reason"]
+    assert scheduler_api.get_job(name=foreign.name).description == "hand-made"
+    # Ours (refused), theirs, our retry: nothing else was written.
+    assert [w.method for w in cloud_scheduler_emulator.requests.writes()] == ["CreateJob"] * 3
+    assert report.writes == 2
+
+
+def test_a_subscription_whose_create_answer_was_lost_is_read_back(
+    clients: gcp_clients.Clients,
+    project: str,
+    pubsub_emulator: pubsub.PubSubEmulator,
+    subscriber_api: pubsub_v1.SubscriberClient,
+) -> None:
+    injected, recorder = faults.Faults(), _Recorder()
+    injected.inject("CreateSubscription", grpc.StatusCode.DEADLINE_EXCEEDED, after=True)
+    channel = grpc.intercept_channel(
+        grpc.insecure_channel(pubsub_emulator.host), recorder, faults.Interceptor(injected)
+    )
+    subscriber = pubsub_v1.SubscriberClient(transport=SubscriberGrpcTransport(channel=channel))
+    reconciler = reconciling.Reconciler(
+        dataclasses.replace(clients, subscriber=subscriber),
+        kinds={plans.Kind.SUBSCRIPTION},
+        backoff=QUICK_RETRIES,
+        **FAST,
+    )
+    desired = resources.registry(project, subs=(resources.subscription(),))
+
+    try:
+        report = reconciler.run_pass([desired])
+    finally:
+        subscriber.close()
+
+    assert report.converged, report.failures
+    assert [f.method for f in injected.fired] == ["CreateSubscription"]
+    assert [method for method, _ in recorder.requests] == [
+        "ListSubscriptions",
+        "CreateSubscription",  # NOT_FOUND: the topic is created (by the publisher client)
+        "CreateSubscription",  # made, answer lost
+        "CreateSubscription",  # ALREADY_EXISTS
+        "GetSubscription",
+    ]
+    name = f"projects/{project}/subscriptions/shop--orders--order-created"
+    assert subscriber_api.get_subscription(subscription=name).labels["gcptasks-owner"] == "shop"
+
+
+# -- quota errors slow the rest of the pass ----------------------------------------------------
+
+
+def test_a_quota_error_slows_every_later_write_of_the_pass_then_the_rate_recovers(
+    clients: gcp_clients.Clients, project: str, cloud_scheduler_emulator: running.Service
+) -> None:
+    fake = FakeTime()
+    reconciler = reconciling.Reconciler(
+        clients,
+        kinds={plans.Kind.SCHEDULER_JOB},
+        writes_per_second=5.0,
+        backoff=QUICK_RETRIES,
+        sleep=fake.sleep,
+        clock=fake.clock,
+    )
+    jobs = tuple(resources.job(f"j{index:02}") for index in range(10))
+    cloud_scheduler_emulator.faults.inject("CreateJob", grpc.StatusCode.RESOURCE_EXHAUSTED)
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([resources.registry(project, jobs=jobs)])
+
+    assert report.converged, report.failures
+    assert report.api_errors == {"RESOURCE_EXHAUSTED": 1} and report.retries == 1
+    (lowered,) = [e for e in logs if e["event"] == "write_rate_lowered"]
+    assert (lowered["rate"], lowered["previous_rate"], lowered["normal_rate"]) == (2.5, 5.0, 5.0)
+    assert lowered["operation"] == "CreateJob"
+    # The retry and the nine other creates waited for the lowered, slowly rising rate: at 5/s
+    # their burst would have let them all go at once.
+    waits = [seconds for seconds in fake.slept if seconds > QUICK_RETRIES.cap]
+    assert len(waits) == 10
+    assert all(1 / 5.0 < wait <= 1 / 2.5 for wait in waits)
+    assert waits == sorted(waits, reverse=True)
+    assert [e for e in logs if e["event"] == "write_rate_restored"] == []
+
+    fake.now += 60.0  # a resync later, the quota window has passed
+    more = (*jobs, resources.job("late"))
+    with structlog.testing.capture_logs() as logs:
+        assert reconciler.run_pass([resources.registry(project, jobs=more)]).converged
+
+    (restored,) = [e for e in logs if e["event"] == "write_rate_restored"]
+    assert restored["rate"] == 5.0
+
+
+def test_a_long_pass_logs_its_progress_every_ten_seconds(
+    clients: gcp_clients.Clients, project: str, cloud_scheduler_emulator: running.Service
+) -> None:
+    fake = FakeTime()
+    seen: list[progress.Progress] = []
+    reconciler = reconciling.Reconciler(
+        clients,
+        kinds={plans.Kind.SCHEDULER_JOB},
+        writes_per_second=1.0,  # the bucket's sleeps move the fake clock a second a write
+        sleep=fake.sleep,
+        clock=fake.clock,
+        on_progress=seen.append,
+    )
+    jobs = tuple(resources.job(f"j{index:02}") for index in range(25))
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([resources.registry(project, jobs=jobs)])
+
+    assert report.converged
+    logged = [e for e in logs if e["event"] == "reconcile_progress"]
+    # Write k is made at second k-1 (a burst of one, then one a second).
+    assert [(e["done"], e["total"], e["rate"], e["eta_s"]) for e in logged] == [
+        (11, 25, 1.1, 13),
+        (21, 25, 1.05, 4),
+    ]
+    assert (seen[0].done, seen[-1].done, seen[-1].total) == (0, 25, 25)
+    assert report.duration == 24.0
+
+
+def test_a_dry_run_or_a_pass_without_drift_has_no_progress(
+    converged: tuple[reconciling.Reconciler, model.Registry], clients: gcp_clients.Clients
+) -> None:
+    _, desired = converged
+    seen: list[progress.Progress] = []
+    reconciler = reconciling.Reconciler(clients, on_progress=seen.append, **FAST)
+
+    first, *rest = desired.scheduler_jobs
+    drifted = (dataclasses.replace(first, schedule="1 1 * * *"), *rest)
+
+    reconciler.run_pass([desired])
+    dry = reconciler.run_pass([dataclasses.replace(desired, scheduler_jobs=drifted)], dry_run=True)
+
+    assert [a.verb for a in dry.pending] == [plans.Verb.UPDATE]
+    assert seen == []

@@ -6,22 +6,11 @@ from __future__ import annotations
 import random
 
 import pytest
+import structlog
 from google.api_core import exceptions as google_exceptions
 
 from controller.gcp import calling, errors
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.controller.fake_time import FakeTime
 
 
 def _failing(*failures: Exception, result: str = "done"):  # type: ignore[no-untyped-def]
@@ -121,3 +110,76 @@ def test_writes_wait_for_the_limiter_reads_do_not() -> None:
 
     assert fake.slept == pytest.approx([1.0, 1.0])
     assert calls.counts.total == 6
+
+
+def test_a_quota_error_halves_the_rate_and_spends_the_saved_tokens() -> None:
+    fake = FakeTime()
+    bucket = calling.TokenBucket(4.0, clock=fake.clock, sleep=fake.sleep)
+
+    with structlog.testing.capture_logs() as logs:
+        bucket.slow_down(operation="CreateJob")
+
+    assert bucket.rate == 2.0
+    assert bucket.acquire() == pytest.approx(0.5)  # no burst left: one write per 1/2.0 s
+    assert logs == [
+        {
+            "event": "write_rate_lowered",
+            "log_level": "warning",
+            "rate": 2.0,
+            "previous_rate": 4.0,
+            "normal_rate": 4.0,
+            "operation": "CreateJob",
+        }
+    ]
+
+
+def test_the_rate_never_falls_below_a_twentieth() -> None:
+    bucket = calling.TokenBucket(4.0, clock=FakeTime().clock)
+    for _ in range(10):
+        bucket.slow_down()
+    assert bucket.rate == pytest.approx(4.0 * calling.SLOWEST_FRACTION)
+
+
+@pytest.mark.parametrize(
+    ("idle", "rate"),
+    [(0.0, 2.0), (15.0, 3.0), (29.0, 2.0 + 29 * 4 / 60), (30.0, 4.0), (600.0, 4.0)],
+)
+def test_the_rate_climbs_back_linearly_over_a_minute(idle: float, rate: float) -> None:
+    fake = FakeTime()
+    bucket = calling.TokenBucket(4.0, clock=fake.clock, sleep=fake.sleep)
+    bucket.slow_down()
+    fake.now += idle
+
+    bucket.acquire()
+
+    assert bucket.rate == pytest.approx(rate)
+
+
+def test_back_to_normal_is_logged_once_with_how_long_it_took() -> None:
+    fake = FakeTime()
+    bucket = calling.TokenBucket(4.0, clock=fake.clock, sleep=fake.sleep)
+    bucket.slow_down()
+
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(200):  # paced by the bucket itself: time passes as it sleeps
+            bucket.acquire()
+
+    restored = [e for e in logs if e["event"] == "write_rate_restored"]
+    assert len(restored) == 1
+    assert restored[0]["rate"] == 4.0
+    assert (
+        29.0 <= restored[0]["slowed_for_s"] <= 31.0
+    )  # from 2/s to 4/s: 30 s, give or take a write
+
+
+@pytest.mark.parametrize(("write", "slowed"), [(True, True), (False, False)])
+def test_quota_errors_on_writes_slow_the_limiter(write: bool, slowed: bool) -> None:
+    fake = FakeTime()
+    limiter = calling.TokenBucket(4.0, clock=fake.clock, sleep=fake.sleep)
+    calls = calling.Calls(limiter=limiter, sleep=fake.sleep)
+    quota = _failing(google_exceptions.TooManyRequests("quota"))
+
+    (calls.write if write else calls.read)("CreateJob", "jobs/j", quota)
+
+    assert (limiter.rate < limiter.normal_rate) is slowed
+    assert calls.counts.errors == {"RESOURCE_EXHAUSTED": 1}

@@ -125,3 +125,15 @@ def test_writes_round_trip_through_the_emulator(
     assert jobs.list() == []
     with pytest.raises(errors.NotFound):
         jobs.delete(desired.name)
+
+
+def test_get_reads_one_job_as_listed(
+    adapter: tuple[scheduler_jobs.SchedulerJobs, calling.Calls],
+) -> None:
+    jobs, calls = adapter
+    jobs.create(resources.job(description="nightly"), "shop")
+
+    assert jobs.get("shop--cleanup") == jobs.list()[0]
+    assert calls.counts.reads == 2
+    with pytest.raises(errors.NotFound):
+        jobs.get("shop--missing")

@@ -130,3 +130,17 @@ def test_update_sends_top_level_mask_and_recreate_replaces(
     assert stored.labels["gcptasks-owner"] == "shop"
     subs.delete(desired.name)
     assert subs.list() == []
+
+
+def test_get_reads_one_subscription_as_listed(
+    adapter: tuple[subscriptions.Subscriptions, calling.Calls],
+) -> None:
+    subs, _ = adapter
+    subs.create(resources.subscription(dead_letter_topic="dead"), "shop")
+
+    found = subs.get("shop--orders--order-created")
+
+    assert found == subs.list()[0]
+    assert (found.owner, found.subscription.dead_letter_topic) == ("shop", "dead")
+    with pytest.raises(errors.NotFound):
+        subs.get("shop--orders--missing")

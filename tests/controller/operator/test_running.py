@@ -7,6 +7,7 @@ cloud side is read back with Google's own clients.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ import pytest
 from google.api_core import exceptions as google_exceptions
 from google.protobuf import field_mask_pb2
 
+from controller import logs
 from controller.registry import custom_resources
 from tests.controller.operator.conftest import LOCATION, PROJECT, Kube, eventually
 
@@ -168,6 +170,30 @@ async def test_drift_made_in_the_cloud_is_restored_on_the_next_timer_tick(
     assert drift[0]["type"] == "Warning"
     assert "schedule was '*/5 * * * *', wanted '0 3 * * *'" in drift[0]["message"]
     assert "schedule was '*/7 * * * *'" in drift[1]["message"]
+
+
+async def test_kopf_logs_are_leveled_json_without_settings_and_timer_ticks_are_debug(
+    start_operator, kube, monkeypatch
+):
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", out)
+    logs.configure(json=True, level="DEBUG")
+    await start_operator(resync_seconds=1.0)
+    body = periodic_task()
+    await kube.create(body)
+
+    def timer_ticks() -> list[dict[str, Any]]:
+        lines = [json.loads(line) for line in out.getvalue().splitlines()]
+        return [e for e in lines if e["message"] == "Timer 'resync' succeeded."]
+
+    ticks = await eventually(timer_ticks)
+
+    assert {e["severity"] for e in ticks} == {"DEBUG"}
+    assert {e["k8s_ref"]["name"] for e in ticks} == {"nightly"}
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    kopf_lines = [e for e in lines if e["logger"].startswith("kopf")]
+    assert kopf_lines and not [e for e in kopf_lines if "settings" in e or "k8s_skip" in e]
+    assert all(e["time"].endswith("Z") and e["severity"] and e["message"] for e in lines)
 
 
 @pytest.mark.parametrize(("policy", "kept"), [("Delete", False), ("Abandon", True)])

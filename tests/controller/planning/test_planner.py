@@ -281,13 +281,14 @@ CASES: list[Any] = [
     ),
     (
         "orphan-subscription-delete",
-        [reg(A, B)],
-        [seen(A), seen(B), seen(S)],
+        [reg(A, B, sub("kept"))],
+        [seen(A), seen(B), seen(S), seen(sub("kept"))],
         None,
         [
             ("job", "shop--a", "unchanged", ()),
             ("job", "shop--b", "unchanged", ()),
             ("sub", S.name, "delete", ()),
+            ("sub", "shop--orders--kept", "unchanged", ()),
         ],
     ),
     (
@@ -417,8 +418,139 @@ def test_deletion_threshold(
     deletions = [a for a in plan.actions if a.verb is plans.Verb.DELETE]
     assert bool(plan.refused) is refused
     if refused:
-        assert f"refusing to delete {orphans} of {owned} owned resources" in plan.refused
+        assert f"refusing to delete {orphans} of {owned} scheduler_jobs of owner 'shop'" in (
+            plan.refused
+        )
         assert len(deletions) == orphans  # still listed, so `plan` can show them
+
+
+SUBS = [sub(f"s{i}") for i in range(10)]
+BILLING_SUB = sub("s", affix="bill")
+
+
+@pytest.mark.parametrize(
+    ("desired", "observed", "policy", "refused"),
+    [
+        (  # the periodic tasks vanished from the export, the subscriptions did not
+            [reg(*SUBS)],
+            [seen(A), *map(seen, SUBS)],
+            None,
+            "refusing to delete 1 of 1 scheduler_jobs of owner 'shop' (all of them)",
+        ),
+        (
+            [reg(A)],
+            [seen(A), *map(seen, SUBS)],
+            None,
+            "refusing to delete 10 of 10 subscriptions of owner 'shop' (all of them)",
+        ),
+        (
+            [reg(A, *SUBS)],
+            [seen(A), seen(B), seen(C), seen(job("d")), *map(seen, SUBS)],
+            None,
+            "refusing to delete 3 of 4 scheduler_jobs of owner 'shop' (more than "
+            "max_deletion_ratio 50%)",
+        ),
+        (  # one owner's loss is not hidden by another owner's count
+            [reg(A, B, C), reg(BILLING_SUB, owner="billing", affix="bill")],
+            [
+                *map(seen, (A, B, C)),
+                seen(BILLING_SUB, owner="billing"),
+                seen(job("x", affix="bill"), owner="billing"),
+            ],
+            None,
+            "refusing to delete 1 of 1 scheduler_jobs of owner 'billing' (all of them)",
+        ),
+        (  # both kinds are named
+            [reg(job("new"), sub("new"))],
+            [seen(A), seen(B), seen(S)],
+            None,
+            "refusing to delete 2 of 2 scheduler_jobs of owner 'shop' (all of them) and "
+            "1 of 1 subscriptions of owner 'shop' (all of them)",
+        ),
+        (  # a ratio of 1 allows any share, but all of a kind still needs the override
+            [reg(*SUBS)],
+            [seen(A), *map(seen, SUBS)],
+            policies.Policy(max_deletion_ratio=1.0),
+            "refusing to delete 1 of 1 scheduler_jobs of owner 'shop' (all of them)",
+        ),
+        ([reg(*SUBS)], [seen(A), *map(seen, SUBS)], MASS, ""),
+        ([reg(A, *SUBS)], [seen(A), seen(B), *map(seen, SUBS)], None, ""),  # half the jobs
+        ([reg(*SUBS)], [seen(A), *map(seen, SUBS)], KEEP_ORPHANS, ""),  # keeping is not deleting
+    ],
+    ids=[
+        "all-jobs",
+        "all-subscriptions",
+        "most-jobs",
+        "per-owner",
+        "both-kinds",
+        "ratio-1",
+        "mass-allowed",
+        "half",
+        "kept",
+    ],
+)
+def test_mass_deletion_is_judged_per_kind_and_owner(
+    desired: list[model.Registry],
+    observed: list[Observed],
+    policy: policies.Policy | None,
+    refused: str,
+) -> None:
+    plan = run(desired, observed, policy or policies.Policy())
+
+    if refused:
+        assert plan.refused == f"{refused}; allow mass deletion to apply this plan"
+    else:
+        assert plan.refused == ""
+
+
+@pytest.mark.parametrize(
+    ("desired", "found", "policy", "expected"),
+    [
+        (A, seen(A), None, [("job", "shop--a", "unchanged", ())]),
+        (
+            A,
+            seen(changed(A, schedule="1 1 * * *")),
+            None,
+            [("job", "shop--a", "update", ("schedule",))],
+        ),
+        (A, seen(changed(A, paused=True)), None, [("job", "shop--a", "resume", ("paused",))]),
+        (A, seen(A, owner="billing"), None, [("job", "shop--a", "conflict", ())]),
+        (A, seen(A, owner=None), None, [("job", "shop--a", "conflict", ())]),
+        (S, seen(S), None, [("sub", S.name, "unchanged", ())]),
+        (
+            S,
+            seen(changed(S, ack_deadline_seconds=99)),
+            None,
+            [("sub", S.name, "update", ("ack_deadline_seconds",))],
+        ),
+        (S, seen(changed(S, filter="x")), None, [("sub", S.name, "recreate_needed", ("filter",))]),
+        (S, seen(changed(S, filter="x")), RECREATE, [("sub", S.name, "recreate", ("filter",))]),
+        (S, seen(S, push=False), None, [("sub", S.name, "conflict", ())]),
+    ],
+    ids=[
+        "job-matches",
+        "job-differs",
+        "job-paused-by-someone",
+        "job-of-another-owner",
+        "job-without-marker",
+        "sub-matches",
+        "sub-differs",
+        "sub-immutable",
+        "sub-immutable-recreate",
+        "sub-pull",
+    ],
+)
+def test_existing_resources_are_planned_like_listed_ones(
+    desired: Resource, found: Observed, policy: policies.Policy | None, expected: list[Expected]
+) -> None:
+    actions = planner.existing(desired, found, "shop", policy or policies.Policy())
+    assert summary(plans.Plan(actions=actions)) == expected
+    assert actions == run([reg(desired)], [found], policy or policies.Policy()).actions
+
+
+def test_existing_needs_the_same_kind() -> None:
+    with pytest.raises(TypeError, match="ObservedSubscription does not match SchedulerJob"):
+        planner.existing(A, seen(S), "shop")
 
 
 def test_a_recreate_is_not_counted_as_a_deletion() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import pathlib
 import types
 from typing import Any
 
@@ -471,12 +470,3 @@ def test_text_that_is_not_a_json_object(text: str | bytes, words: str) -> None:
         documents.parse(text, SOURCE)
     assert (raised.value.source, raised.value.path) == (SOURCE, "$")
     assert words in raised.value.message
-
-
-def test_the_readme_example_is_a_valid_registry() -> None:
-    readme = (pathlib.Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("<!-- section: registry -->")[1].split("<!-- /section: registry -->")[0]
-    example = section.split("### Example")[1].split("```json")[1].split("```")[0]
-    registry = documents.parse(example, "README.md")
-    assert [job.name for job in registry.scheduler_jobs] == ["shop--nightly-report"]
-    assert [sub.name for sub in registry.subscriptions] == ["shop--orders--order-created"]

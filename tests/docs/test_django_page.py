@@ -1,0 +1,75 @@
+"""docs/django.md: the settings table and the system check ids, against the code that reads them."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+
+import pytest
+
+from django_integration import checks, conf
+from tests.docs import pages
+
+PAGE = pages.DOCS / "django.md"
+SETTING_NAME = re.compile(r"GCP_[A-Z0-9_]+")
+ENVIRONMENT_READS = {"os.environ.get", "os.getenv"}
+
+pytestmark = pytest.mark.django_tests
+
+
+def settings_read_by_conf() -> set[str]:
+    """Every `GCP_*` name conf.py reads from Django's settings (not those it reads only from
+    the environment), found in its source so that a new setting cannot be missed."""
+    tree = ast.parse(inspect.getsource(conf))
+    environment_only = {
+        id(node.args[0])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in ENVIRONMENT_READS and node.args
+    }
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and SETTING_NAME.fullmatch(node.value)
+        and id(node) not in environment_only
+    }
+
+
+def check_ids_in_checks() -> set[str]:
+    """The id of every check checks.py can report, formatted by checks.py's own helpers."""
+    makers = {"_error": checks._error, "_warning": checks._warning}
+    ids = set()
+    for node in ast.walk(ast.parse(inspect.getsource(checks))):
+        call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        if call and node.func.id in makers:
+            number = node.args[0]
+            assert isinstance(number, ast.Constant), ast.unparse(node)
+            ids.add(makers[node.func.id](number.value, "").id)
+    return ids
+
+
+def test_the_settings_table_lists_exactly_the_settings_conf_reads() -> None:
+    (table,) = pages.tables(pages.section(pages.read(PAGE), "Settings"))
+    documented = [pages.first_code(row["setting"]) for row in table]
+    assert len(documented) == len(set(documented)), "a setting is listed twice"
+    read = settings_read_by_conf()
+    assert len(read) > 15, read  # the scan itself works
+    assert set(documented) == read
+
+
+def test_the_system_checks_table_lists_exactly_the_ids_checks_reports() -> None:
+    (table,) = pages.tables(pages.section(pages.read(PAGE), "System checks"))
+    documented = [f"django_integration.{pages.first_code(row['id'])}" for row in table]
+    assert len(documented) == len(set(documented)), "an id is listed twice"
+    reported = check_ids_in_checks()
+    assert len(reported) > 10, reported
+    assert set(documented) == reported
+
+
+@pytest.mark.parametrize("page", pages.every_page(), ids=lambda path: path.name)
+def test_every_check_id_the_docs_mention_exists(page) -> None:
+    short = {check_id.removeprefix("django_integration.") for check_id in check_ids_in_checks()}
+    mentioned = set(re.findall(r"`(?:django_integration\.)?([EW]\d{3})`", pages.read(page)))
+    assert mentioned <= short, f"{page.name} mentions unknown checks {mentioned - short}"
