@@ -77,7 +77,7 @@ class DevServer:
 
     def summary(self) -> dict[str, str]:
         """Service -> address from the lines printed at startup (the app's URL once it serves)."""
-        self.wait_for("Starting development server at")
+        self.wait_for("Quit the server with CONTROL-C")  # runserver is up
         with self._lock:
             matches = (_SUMMARY.match(line) for line in self.lines)
             return {match[1]: match[2] for match in matches if match}
