@@ -69,17 +69,29 @@ def alive(group: int) -> bool:
             return True
         return True
     for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            # Fields after the command name, which is in parentheses and may contain spaces.
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # the process ended while we looked
-        state, process_group = fields[0], int(fields[2])
-        if process_group == group and state not in ("Z", "X"):
+        fields = _stat(entry) if entry.name.isdigit() else None
+        if fields is not None and int(fields[2]) == group and fields[0] not in _DEAD:
             return True
     return False
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` is alive, not a zombie waiting to be reaped (Linux)."""
+    fields = _stat(Path(f"/proc/{pid}"))
+    return fields is not None and fields[0] not in _DEAD
+
+
+_DEAD = ("Z", "X")  # zombie, dead: states of a process that has ended
+
+
+def _stat(entry: Path) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, ppid, pgrp, ...), or None
+    when the process is gone."""
+    try:
+        # The command name is in parentheses and may contain spaces and parentheses.
+        return (entry / "stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
 
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>

@@ -22,7 +22,7 @@ import requests
 from django.utils import autoreload
 from google.cloud import scheduler_v1
 
-from emulators import testing
+from emulators import process_groups, testing
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "manage.py"
@@ -133,14 +133,6 @@ def sigterm(process: subprocess.Popen[str]) -> None:
     process.send_signal(signal.SIGTERM)  # `kill`, Docker, Procfile runners: the process only
 
 
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
 @pytest.fixture
 def devserver() -> Iterator[Callable[..., DevServer]]:
     started: list[DevServer] = []
@@ -213,7 +205,7 @@ def test_the_example_shop_runs_on_local_google_cloud_until_ctrl_c(devserver):
     assert any("cloud-pubsub-emulator" in command for command in commands)
 
     assert server.stop(ctrl_c) == 0
-    assert [children[pid] for pid in children if alive(pid)] == []
+    assert [children[pid] for pid in children if process_groups.running(pid)] == []
     assert "Stopping runserver, the controller and the emulators" in server.output
     with socket.socket() as probe:  # nobody listens on the app's port any more
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no listener
@@ -227,7 +219,7 @@ def test_sigterm_leaves_no_process_behind(devserver):
     assert any("cloud-pubsub-emulator" in command for command in children.values())
 
     assert server.stop(sigterm) == 0
-    assert [children[pid] for pid in children if alive(pid)] == []
+    assert [children[pid] for pid in children if process_groups.running(pid)] == []
 
 
 PROJECT_SETTINGS = """
@@ -333,7 +325,9 @@ def test_killed_outright_its_runserver_dies_with_it(devserver, project):
     assert sum("runserver" in command for command in children.values()) == 2
 
     assert server.stop(lambda process: process.kill()) == -signal.SIGKILL
-    testing.eventually(lambda: not [pid for pid in children if alive(pid)], timeout=TIMEOUT)
+    testing.eventually(
+        lambda: not [pid for pid in children if process_groups.running(pid)], timeout=TIMEOUT
+    )
 
 
 def test_without_java_it_says_what_to_install_or_pass(devserver, project):

@@ -11,14 +11,6 @@ from emulators import process_groups
 from emulators.testing import eventually
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-
-
 def test_a_child_leads_a_session_of_its_own() -> None:
     child = subprocess.Popen(["sleep", "60"], **process_groups.popen_options())
     try:
@@ -34,11 +26,11 @@ def test_stop_ends_grandchildren_that_ignore_sigterm(tmp_path: Path) -> None:
     wrapper = f"sh -c 'trap \"\" TERM; sleep 60' & echo $! > {pid_file}; wait"
     child = subprocess.Popen(["sh", "-c", wrapper], **process_groups.popen_options())
     grandchild = eventually(lambda: pid_file.exists() and int(pid_file.read_text() or 0))
-    assert alive(grandchild)
+    assert process_groups.running(grandchild)
 
     process_groups.stop(child, timeout=1)
 
-    assert not alive(grandchild)
+    assert not process_groups.running(grandchild)
     assert child.returncode is not None
 
 
@@ -59,10 +51,19 @@ def test_a_child_dies_with_a_parent_killed_outright() -> None:
     with parent, parent.stdout:
         child = int(parent.stdout.readline())
         try:
-            assert alive(child)
+            assert process_groups.running(child)
             parent.kill()
             parent.wait(timeout=10)
-            eventually(lambda: not alive(child), timeout=15)
+            eventually(lambda: not process_groups.running(child), timeout=15)
         finally:
-            if alive(child):
+            if process_groups.running(child):
                 os.kill(child, 9)
+
+
+def test_a_zombie_is_not_running() -> None:
+    child = subprocess.Popen(["true"])
+    eventually(lambda: Path(f"/proc/{child.pid}/stat").read_text().split()[2] == "Z")
+    assert not process_groups.running(child.pid)  # ended, not yet reaped
+    child.wait()
+    assert not process_groups.running(child.pid)  # gone
+    assert process_groups.running(os.getpid())
