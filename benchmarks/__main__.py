@@ -102,12 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     python = None
-    if {"enqueue", "reconcile"} & set(chosen):
+    if {"enqueue", "endpoint", "reconcile"} & set(chosen):
         python = provisioning.django_gcp_python(args.django_gcp_venv)
         machine["django_gcp"] = provisioning.django_gcp_version(python)
     runners: dict[str, Callable[[], results.Outcome]] = {
         "enqueue": lambda: enqueueing.run(profile, django_gcp_python=_given(python)),
-        "endpoint": lambda: endpoints.run(profile, server=args.endpoint_server),
+        "endpoint": lambda: endpoints.run(
+            profile, django_gcp_python=_given(python), server=args.endpoint_server
+        ),
         "reconcile": lambda: reconciling.run(
             profile, django_gcp_python=_given(python), pubsub=args.pubsub
         ),

@@ -14,7 +14,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 
-from controller.registry import documents, errors, rules, schemas
+from controller.registry import crons, documents, errors, rules, schemas
 from django_integration import conf, exporting, names, registry, tasks
 
 _AFFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
@@ -196,7 +196,7 @@ def check_tasks(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list
     for name, cls in tasks.periodic_tasks().items():
         schedule = cls.run_every
         problem = (
-            rules.cron_problem(schedule)
+            crons.problem(schedule)
             if isinstance(schedule, str)
             else "run_every is not set: give a unix-cron expression such as '0 * * * *'"
         )

@@ -18,12 +18,11 @@ from typing import Any
 import requests
 import structlog
 
+from controller.registry import custom_resources
 from django_integration import conf, registry
 
 logger = structlog.get_logger()
 
-LABEL = "gcptasks.dev/registry"
-DATA_KEY = "registry.json"
 TIMEOUT_SECONDS = 5.0
 _LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")  # RFC 1123 label: namespaces
 _SUBDOMAIN = re.compile(rf"{_LABEL.pattern}(\.{_LABEL.pattern})*")  # object names
@@ -95,11 +94,14 @@ def _reconcile(
             if _call(session, "POST", collection, json=body, allow=(409,)) is not None:
                 return "created"
             continue
+        wanted = _configmap(document, namespace, name)
         data = current.get("data") or {}
         labels = (current.get("metadata") or {}).get("labels") or {}
-        if data.get(DATA_KEY) == document and labels.get(LABEL) == "true":
+        if data.get(custom_resources.REGISTRY_KEY) == document and (
+            labels.items() >= custom_resources.REGISTRY_LABELS.items()
+        ):
             return "unchanged"
-        patch = {"metadata": {"labels": {LABEL: "true"}}, "data": {DATA_KEY: document}}
+        patch = {"metadata": {"labels": wanted["metadata"]["labels"]}, "data": wanted["data"]}
         _call(session, "PATCH", item, json=patch, content_type="application/merge-patch+json")
         return "updated"
     raise ExportError(f"ConfigMap {namespace}/{name} kept changing while being written")
@@ -157,8 +159,12 @@ def _configmap(document: str, namespace: str, name: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": namespace, "labels": {LABEL: "true"}},
-        "data": {DATA_KEY: document},
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": dict(custom_resources.REGISTRY_LABELS),
+        },
+        "data": {custom_resources.REGISTRY_KEY: document},
     }
 
 

@@ -18,11 +18,14 @@ DISTRIBUTION = "gcp-tasks-controller"
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
-def build(project: str | None = None) -> model.Registry:
-    """The registry of every registered periodic and subscriber task, in a stable order."""
+def build(project: str | None = None, *, require_affix: bool = True) -> model.Registry:
+    """The registry of every registered periodic and subscriber task, in a stable order.
+
+    Only `task_manager` passes `require_affix=False`: django-gcp's command works without an affix
+    (names then carry no prefix); an exported registry always has one."""
     settings = conf.settings
-    affix = settings.resource_affix
-    if not affix:
+    affix = settings.resource_affix or ""
+    if not affix and require_affix:
         raise ImproperlyConfigured(
             "GCP_TASKS_RESOURCE_AFFIX must be set to export a task registry: the controller "
             "owns exactly the resources whose names start with it"

@@ -7,6 +7,8 @@ module on startup, so a forgotten import cannot silently drop a task.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import math
 import threading
@@ -20,6 +22,7 @@ from django.template.defaultfilters import slugify
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
+from controller.registry import google_defaults
 from django_integration import conf, deliveries, enqueueing, exceptions, names, payloads
 
 # Cloud Tasks refuses schedule times more than 30 days ahead.
@@ -170,17 +173,17 @@ class PeriodicTask(Task):
 
     _base_task = True
     run_every: str | None = None
-    time_zone = "UTC"
+    time_zone = google_defaults.TIME_ZONE
     run_kwargs: ClassVar[dict[str, Any]] = {}  # the JSON body of every firing
     description = ""
     paused = False
     attempt_deadline = 1800.0  # django-gcp's value: Cloud Scheduler's maximum for HTTP targets
     # Cloud Scheduler's RetryConfig, with Google's defaults.
-    retry_count = 0
-    max_retry_duration = 0.0
-    min_backoff_duration = 5.0
-    max_backoff_duration = 3600.0
-    max_doublings = 5
+    retry_count = google_defaults.RETRY_COUNT
+    max_retry_duration = google_defaults.MAX_RETRY_DURATION
+    min_backoff_duration = google_defaults.MIN_BACKOFF_DURATION
+    max_backoff_duration = google_defaults.MAX_BACKOFF_DURATION
+    max_doublings = google_defaults.MAX_DOUBLINGS
 
     @property
     def schedule_name(self) -> str:
@@ -195,13 +198,13 @@ class SubscriberTask(Task):
     abstract = True
     _url_name = "gcp-subscriber-tasks"
     enable_message_ordering = False
-    ack_deadline_seconds = 10
+    ack_deadline_seconds = google_defaults.ACK_DEADLINE_SECONDS
     filter = ""
     dead_letter_topic_id: str | None = None
-    max_delivery_attempts = 5
+    max_delivery_attempts = google_defaults.MAX_DELIVERY_ATTEMPTS
     minimum_backoff: float | None = None  # either one set gives the subscription a RetryPolicy
     maximum_backoff: float | None = None
-    message_retention_duration = 604800.0
+    message_retention_duration = google_defaults.MESSAGE_RETENTION_DURATION
     labels: ClassVar[dict[str, str]] = {}
 
     @property
@@ -241,6 +244,21 @@ class SubscriberTask(Task):
             ordering_key=ordering_key,
             enable_message_ordering=self.enable_message_ordering,
         )
+
+
+def check_arguments(task_class: type[Task], task_kwargs: Mapping[str, Any]) -> None:
+    """Raise `TypeError` naming the problem when `task_kwargs` do not fit the task's `run()` (or an
+    overridden `execute()`): one missing, one not taken, or a name such as `self`."""
+    for signature in _signatures(task_class):
+        signature.bind(None, **task_kwargs)  # None stands for the instance
+
+
+@functools.cache
+def _signatures(task_class: type[Task]) -> tuple[inspect.Signature, ...]:
+    methods = [task_class.run]
+    if task_class.execute is not Task.execute:
+        methods.append(task_class.execute)
+    return tuple(inspect.signature(method) for method in methods)
 
 
 def find(name: str) -> type[Task] | None:

@@ -1,39 +1,34 @@
-"""`gcp-tasks-controller`: parse the command line, configure logging once, run one command."""
+"""`gcp-tasks-controller`: the console script. It checks the controller extra is installed, then
+runs one command (`commands.execute`).
+
+The base package serves Django apps and installs without the controller's own dependencies
+(kopf, prometheus-client); they come with the `controller` extra, which this script names.
+"""
 
 from __future__ import annotations
 
-import argparse
+import sys
 import threading
 from collections.abc import Sequence
 
-from controller import logs
-from controller.cli import exits, options, plan, reconcile, run
+from controller.cli import exits
 
-
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
-        prog="gcp-tasks-controller",
-        description="Reconcile Cloud Scheduler jobs and Pub/Sub push subscriptions with "
-        "task registries. Emulators: set CLOUD_SCHEDULER_EMULATOR_HOST and PUBSUB_EMULATOR_HOST.",
-    )
-    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    reconcile.add_parser(commands)
-    plan.add_parser(commands)
-    run.add_parser(commands)
-    return root
+EXTRA = "controller"
+INSTALL = f"pip install 'gcp-tasks-controller[{EXTRA}]'"
+_OURS = ("controller", "django_integration", "emulators")
 
 
 def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = None) -> int:
     """Run the command in `argv` (default: sys.argv); returns the exit code. `stop` ends `run`."""
     try:
-        args = parser().parse_args(argv)
-    except SystemExit as exit_:
-        # argparse exits 2 on bad usage, which is our "invalid input" code too; 0 for --help.
-        return int(exit_.code or 0)
-    logs.configure(json=options.json_logs(args), level=args.log_level)
-    if args.command == "run":
-        return run.execute(args, stop)
-    return int(args.execute(args))
-
-
-__all__ = ["exits", "main"]
+        from controller.cli import commands  # needs the extra: imported only once it is here
+    except ModuleNotFoundError as missing:
+        if missing.name is None or missing.name.split(".")[0] in _OURS:
+            raise  # our own code is broken: not a missing extra
+        print(
+            f"gcp-tasks-controller: {missing.name} is not installed; the controller needs the "
+            f"'{EXTRA}' extra: {INSTALL}",
+            file=sys.stderr,
+        )
+        return exits.INVALID
+    return commands.execute(argv, stop=stop)

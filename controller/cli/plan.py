@@ -45,27 +45,35 @@ def execute(args: argparse.Namespace) -> int:
     return exits.FAILED if report.failed else exits.CONVERGED
 
 
+def _scope_lines(scope: reports.ScopeReport, *, show_unchanged: bool) -> list[str]:
+    if scope.error is not None:
+        return [f"  cannot list the actual state: {scope.error.reason}"]
+    if scope.plan is None:
+        return []
+    lines = []
+    if scope.plan.refused:
+        lines.append(f"  REFUSED, nothing would be applied: {scope.plan.refused}")
+    for action in scope.plan.actions:
+        if action.verb is plans.Verb.UNCHANGED and not show_unchanged:
+            continue
+        symbol = _SYMBOLS[action.verb]
+        line = f"  {symbol} {action.verb.value:<15} {action.kind.value:<13} {action.name}"
+        if action.drift:
+            line += f"  ({', '.join(drift.field for drift in action.drift)})"
+        if action.reason and action.verb is not plans.Verb.DELETE:
+            line += f"  # {action.reason}"
+        lines.append(line)
+    return lines
+
+
 def render(report: reports.PassReport, *, show_unchanged: bool = False) -> str:
-    """The plan as text: a header per scope, one line per action (verb, kind, name, fields)."""
+    """The plan as text: a header per scope (what was listed: `projects/p/locations/l` for
+    scheduler jobs, `projects/p` for subscriptions), one line per action."""
     lines: list[str] = []
     for scope in report.scopes:
-        lines.append(f"projects/{scope.project}/locations/{scope.location}:")
-        if scope.error is not None:
-            lines.append(f"  cannot list the actual state: {scope.error.reason}")
-        if scope.plan is None:
-            continue
-        if scope.plan.refused:
-            lines.append(f"  REFUSED, nothing would be applied: {scope.plan.refused}")
-        for action in scope.plan.actions:
-            if action.verb is plans.Verb.UNCHANGED and not show_unchanged:
-                continue
-            symbol = _SYMBOLS[action.verb]
-            line = f"  {symbol} {action.verb.value:<15} {action.kind.value:<13} {action.name}"
-            if action.drift:
-                line += f"  ({', '.join(drift.field for drift in action.drift)})"
-            if action.reason and action.verb is not plans.Verb.DELETE:
-                line += f"  # {action.reason}"
-            lines.append(line)
+        body = _scope_lines(scope, show_unchanged=show_unchanged)
+        if body:  # a scope with nothing to show (all unchanged) gets no header either
+            lines += [f"{scope.scope.parent}:", *body]
     counts = report.counts()
     summary = ", ".join(
         f"{counts.get(verb.value, 0)} to {verb.value}"

@@ -1,6 +1,7 @@
-"""The reconcile engine: one pass is desired state -> one List per kind -> plan -> writes -> report.
+"""The reconcile engine: a pass is desired state -> one List per scope -> plan -> writes -> report.
 
+`reconciling` runs the pass, `scopes` says what each List covers, `applying` writes one scope's
+plan through the Google adapters, and `reports` is what the pass did: per scope and per source.
 The CLI, the kopf operator and Django's `task_manager` all run passes through
-`reconciling.Reconciler`; what a pass did (`reports.PassReport`) is what their exit codes,
-statuses, Events and metrics read.
+`reconciling.Reconciler` and read its `reports.PassReport`; none of them classifies outcomes again.
 """

@@ -1,31 +1,33 @@
-"""The reconcile engine: registries -> one List per kind per scope -> plan -> writes -> report.
+"""The reconcile pass: registries -> one List per scope -> plan -> writes -> report.
 
 Level-based: every pass reads the actual state and compares; a pass with no drift writes nothing.
+A scope is one List (a location's scheduler jobs, a project's subscriptions); a scope whose List
+fails is left out of the pass, never planned against an empty listing, and the others go ahead.
+Every scope is listed and planned before the first write, so progress knows the total.
 The CLI (`reconcile`, `plan`, `run`), the kopf operator and Django's `task_manager` all call
 `Reconciler.run_pass`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import time
 from collections.abc import Callable, Collection, Sequence
-from typing import TypeVar
 
 import structlog
 
-from controller.engine import progress, reports
+from controller.engine import applying, progress, reports, scopes
 from controller.gcp import calling, clients, errors, scheduler_jobs, subscriptions
 from controller.planning import planner, plans, policies
 from controller.registry import merging, model
 
 log = structlog.get_logger()
-T = TypeVar("T")
 
 DEFAULT_WRITES_PER_SECOND = 5.0  # well under Cloud Scheduler's and Pub/Sub's admin write quotas
 ALL_KINDS = frozenset(plans.Kind)
 DEFAULT_POLICY = policies.Policy()
+
+# A scope after its List: its writer and its plan, or the error of the List.
+_Planned = tuple[scopes.Scope, applying.Writer, plans.Plan | errors.ApiError]
 
 
 class Reconciler:
@@ -56,12 +58,13 @@ class Reconciler:
     def run_pass(
         self, registries: Sequence[model.Registry], *, dry_run: bool = False
     ) -> reports.PassReport:
-        """One level-based pass over every (project, location) of `registries`; never raises
-        for API errors (they are in the report)."""
+        """One level-based pass over every scope of `registries`; never raises for API errors
+        (they are in the report)."""
         started = self._clock()
         calls = calling.Calls(limiter=self._limiter, backoff=self._backoff, sleep=self._sleep)
-        desired = merging.merge([self._only_kinds(registry) for registry in registries])
-        for conflict in desired.conflicts:
+        desired = merging.merge(registries)
+        conflicts = tuple(c for c in desired.conflicts if plans.Kind(c.kind) in self.kinds)
+        for conflict in conflicts:
             log.warning(
                 "registry_conflict",
                 kind=conflict.kind,
@@ -69,22 +72,21 @@ class Reconciler:
                 sources=list(conflict.sources),
                 reason=conflict.reason,
             )
-        listed_subscriptions: dict[str, list[model.ObservedSubscription] | errors.ApiError] = {}
-        scopes = []
-        # Every scope is listed and planned before the first write, so progress knows the total.
-        for (project, location), group in merging.by_scope(desired.registries).items():
-            scope = _Scope(self.clients, calls, project, location, group, self.policy)
-            if plans.Kind.SUBSCRIPTION in self.kinds and project not in listed_subscriptions:
-                # Subscriptions are project-wide: one List per project, shared by its scopes.
-                listed_subscriptions[project] = _listed(scope.subscriptions.list)
-            observed_subs = listed_subscriptions.get(project, [])
-            scope.plan(self.kinds, observed_subs, desired.conflicts)
-            scopes.append(scope)
-        writes = 0 if dry_run else sum(len(scope.writes) for scope in scopes)
+        planned = [
+            self._plan_scope(scope, calls, conflicts)
+            for scope in scopes.of(desired.registries, self.kinds)
+        ]
+        writes = sum(
+            len(plan.writes)
+            for _, _, plan in planned
+            if isinstance(plan, plans.Plan) and not plan.refused and not dry_run
+        )
         tracker = progress.Tracker(writes, clock=self._clock, listener=self._on_progress)
+        done = tuple(_apply(item, tracker, dry_run=dry_run) for item in planned)
         report = reports.PassReport(
-            scopes=tuple(scope.apply(tracker, dry_run=dry_run) for scope in scopes),
-            conflicts=desired.conflicts,
+            scopes=done,
+            conflicts=conflicts,
+            results=reports.results(registries, done, conflicts, self.kinds),
             api_calls=calls.counts.total,
             writes=calls.counts.writes,
             retries=calls.counts.retries,
@@ -107,85 +109,24 @@ class Reconciler:
         )
         return report
 
-    def _only_kinds(self, registry: model.Registry) -> model.Registry:
-        return dataclasses.replace(
-            registry,
-            scheduler_jobs=registry.scheduler_jobs
-            if plans.Kind.SCHEDULER_JOB in self.kinds
-            else (),
-            subscriptions=registry.subscriptions if plans.Kind.SUBSCRIPTION in self.kinds else (),
-        )
-
-
-def _listed(list_all: Callable[[], list[T]]) -> list[T] | errors.ApiError:
-    try:
-        return list_all()
-    except errors.ApiError as error:
-        return error
-
-
-class _Scope:
-    """One (project, location) within one pass: its registries and adapters."""
-
-    def __init__(
-        self,
-        clients: clients.Clients,
-        calls: calling.Calls,
-        project: str,
-        location: str,
-        registries: Sequence[model.Registry],
-        policy: policies.Policy,
-    ) -> None:
-        self.project = project
-        self.location = location
-        self.registries = registries
-        self.log = log.bind(project=project, location=location)
-        self.policy = policy
-        self.planned: plans.Plan | None = None  # None until planned, or when no List worked
-        self.failure: errors.ApiError | None = None  # a List that failed
-        self.jobs = scheduler_jobs.SchedulerJobs(clients.scheduler, calls, project, location)
-        self.subscriptions = subscriptions.Subscriptions(
-            clients.subscriber, clients.publisher, calls, project
-        )
-
-    def plan(
-        self,
-        kinds: frozenset[plans.Kind],
-        observed_subscriptions: list[model.ObservedSubscription] | errors.ApiError,
-        conflicts: Sequence[merging.Conflict],
-    ) -> None:
-        """List the scope's jobs (the caller lists subscriptions, per project), plan, and log
-        the drift; nothing is written before `apply`."""
-        listed_jobs = _listed(self.jobs.list) if plans.Kind.SCHEDULER_JOB in kinds else []
-        registries = list(self.registries)
-        failure: errors.ApiError | None = None
-        # A kind whose List failed is left out of this pass (never planned against an empty
-        # listing, which would look like "create everything"); the other kind still converges.
-        observed_jobs: list[model.ObservedJob] = []
-        observed_subs: list[model.ObservedSubscription] = []
-        if isinstance(listed_jobs, errors.ApiError):
-            failure = listed_jobs
-            registries = [dataclasses.replace(r, scheduler_jobs=()) for r in registries]
-        else:
-            observed_jobs = listed_jobs
-        if isinstance(observed_subscriptions, errors.ApiError):
-            failure = failure or observed_subscriptions
-            registries = [dataclasses.replace(r, subscriptions=()) for r in registries]
-        else:
-            observed_subs = observed_subscriptions
-        for listed in (listed_jobs, observed_subscriptions):
-            if isinstance(listed, errors.ApiError):
-                self.log.error("list_failed", reason=listed.reason, retryable=listed.retryable)
-        self.failure = failure
-        if all(isinstance(x, errors.ApiError) for x in (listed_jobs, observed_subscriptions)):
-            return
-        plan = planner.plan(
-            registries, observed_jobs, observed_subs, self.policy, conflicts=conflicts
-        )
-        self.planned = plan
+    def _plan_scope(
+        self, scope: scopes.Scope, calls: calling.Calls, conflicts: Sequence[merging.Conflict]
+    ) -> _Planned:
+        """List one scope and plan it (logging its drift); nothing is written yet."""
+        place = {"location": scope.location} if scope.location else {}
+        bound = log.bind(project=scope.project, **place)
+        writer = applying.Writer(self._adapter(scope, calls), bound, self.policy)
+        contested = [c for c in conflicts if c.kind == scope.kind.value]
+        try:
+            plan = self._list_and_plan(scope, writer.adapter, contested)
+        except errors.ApiError as error:
+            bound.error(
+                "list_failed", kind=scope.kind.value, reason=error.reason, retryable=error.retryable
+            )
+            return scope, writer, error
         for action in plan.actions:
             for drift in action.drift:
-                self.log.info(
+                bound.info(
                     "drift_detected",
                     kind=action.kind.value,
                     name=action.name,
@@ -194,149 +135,36 @@ class _Scope:
                     actual=drift.actual,
                 )
         if plan.refused:
-            self.log.error("plan_refused", reason=plan.refused, writes=len(plan.writes))
+            bound.error("plan_refused", reason=plan.refused, writes=len(plan.writes))
+        return scope, writer, plan
 
-    @property
-    def writes(self) -> tuple[plans.Action, ...]:
-        """The writes `apply` will make (none when the plan is refused)."""
-        if self.planned is None or self.planned.refused:
-            return ()
-        return self.planned.writes
-
-    def apply(self, tracker: progress.Tracker, *, dry_run: bool) -> reports.ScopeReport:
-        """Make the planned writes (none in a dry run), counting each in `tracker`."""
-        plan = self.planned
-        if plan is None:
-            return reports.ScopeReport(self.project, self.location, error=self.failure)
-        outcomes: list[reports.Outcome] = []
-        for action in plan.actions:
-            if action.verb in plans.BLOCKED_VERBS:
-                self.log.warning(action.verb.value, **_describe(action))
-            if not action.is_write or plan.refused or dry_run:
-                if action.is_write and dry_run and not plan.refused:
-                    self.log.info("action_planned", **_describe(action), dry_run=True)
-                outcomes.append(reports.Outcome(action, self.project, self.location))
-                continue
-            outcomes.extend(self._apply(action))
-            tracker.advance()
-        return reports.ScopeReport(
-            self.project, self.location, plan=plan, outcomes=tuple(outcomes), error=self.failure
-        )
-
-    def _apply(self, action: plans.Action) -> tuple[reports.Outcome, ...]:
-        try:
-            if action.kind is plans.Kind.SCHEDULER_JOB:
-                self._apply_job(action)
-            else:
-                self._apply_subscription(action)
-        except errors.Conflict as error:
-            if action.verb is not plans.Verb.CREATE:
-                return (self._failed(action, error),)
-            return self._read_back(action)
-        except errors.ApiError as error:
-            return (self._failed(action, error),)
-        self.log.info("action_applied", **_describe(action))
-        return (reports.Outcome(action, self.project, self.location, applied=True),)
-
-    def _read_back(self, create: plans.Action) -> tuple[reports.Outcome, ...]:
-        """A Create answered ALREADY_EXISTS, most often the retry of one whose answer was lost:
-        read the resource and plan it like a listed one (ours and in line: the create is done)."""
-        desired = create.desired
-        assert desired is not None
-        found: model.ObservedJob | model.ObservedSubscription
-        try:
-            if isinstance(desired, model.SchedulerJob):
-                found = self.jobs.get(create.name)
-                # As a Create leaves it: enabled. The plan's own PAUSE comes next if desired.
-                desired = dataclasses.replace(desired, paused=False)
-            else:
-                found = self.subscriptions.get(create.name)
-        except errors.ApiError as error:
-            return (self._failed(create, error),)
-        actions = planner.existing(desired, found, create.owner, self.policy)
-        self.log.info(
-            "already_exists",
-            kind=create.kind.value,
-            name=create.name,
-            verbs=[action.verb.value for action in actions],
-        )
-        outcomes: list[reports.Outcome] = []
-        for action in actions:
-            if action.verb is plans.Verb.UNCHANGED:
-                self.log.info("action_applied", **_describe(create))
-                outcomes.append(reports.Outcome(create, self.project, self.location, applied=True))
-            elif action.is_write:
-                outcomes.extend(self._apply(action))
-            else:  # someone else's resource, or an immutable field we may not change
-                self.log.warning(action.verb.value, **_describe(action))
-                outcomes.append(reports.Outcome(action, self.project, self.location))
-        return tuple(outcomes)
-
-    def _failed(self, action: plans.Action, error: errors.ApiError) -> reports.Outcome:
-        self.log.error(
-            "action_failed",
-            **{**_describe(action), "reason": error.reason},
-            error=error.code,
-            retryable=error.retryable,
-        )
-        return reports.Outcome(action, self.project, self.location, applied=True, error=error)
-
-    def _apply_job(self, action: plans.Action) -> None:
-        desired = action.desired
-        verb = action.verb
-        if verb is plans.Verb.CREATE:
-            assert isinstance(desired, model.SchedulerJob)
-            self.jobs.create(desired, action.owner)
-        elif verb is plans.Verb.UPDATE:
-            assert isinstance(desired, model.SchedulerJob)
-            self.jobs.update(desired, action.owner, [drift.field for drift in action.drift])
-        elif verb is plans.Verb.PAUSE:
-            self.jobs.pause(action.name)
-        elif verb is plans.Verb.RESUME:
-            self.jobs.resume(action.name)
-        elif verb is plans.Verb.DELETE:
-            _ignore_not_found(lambda: self.jobs.delete(action.name))
-        elif verb is plans.Verb.RECREATE:
-            assert isinstance(desired, model.SchedulerJob)
-            _ignore_not_found(lambda: self.jobs.delete(action.name))
-            self.jobs.create(desired, action.owner)
-
-    def _apply_subscription(self, action: plans.Action) -> None:
-        desired, actual = action.desired, action.actual
-        verb = action.verb
-        if verb is plans.Verb.CREATE:
-            assert isinstance(desired, model.Subscription)
-            self.subscriptions.create(desired, action.owner)
-        elif verb is plans.Verb.UPDATE:
-            assert isinstance(desired, model.Subscription)
-            if isinstance(actual, model.Subscription) and actual.labels:
-                # Keep labels other tools put on the subscription; ours win on a clash.
-                desired = dataclasses.replace(desired, labels={**actual.labels, **desired.labels})
-            self.subscriptions.update(desired, action.owner, [d.field for d in action.drift])
-        elif verb is plans.Verb.DELETE:
-            _ignore_not_found(lambda: self.subscriptions.delete(action.name))
-        elif verb is plans.Verb.RECREATE:
-            assert isinstance(desired, model.Subscription)
-            self.subscriptions.recreate(desired, action.owner)
-        else:
-            raise errors.InvalidArgument(
-                f"Pub/Sub subscriptions cannot be {verb.value}d",
-                operation=verb.value,
-                resource=action.name,
+    def _adapter(self, scope: scopes.Scope, calls: calling.Calls) -> applying.Adapter:
+        if scope.kind is plans.Kind.SCHEDULER_JOB:
+            return scheduler_jobs.SchedulerJobs(
+                self.clients.scheduler, calls, scope.project, scope.location
             )
+        return subscriptions.Subscriptions(
+            self.clients.subscriber, self.clients.publisher, calls, scope.project
+        )
+
+    def _list_and_plan(
+        self,
+        scope: scopes.Scope,
+        adapter: applying.Adapter,
+        conflicts: Sequence[merging.Conflict],
+    ) -> plans.Plan:
+        """The scope's plan against one List of it; raises `errors.ApiError` if the List fails."""
+        registries = scope.registries
+        if isinstance(adapter, scheduler_jobs.SchedulerJobs):
+            jobs = adapter.list()
+            return planner.plan(registries, jobs, None, self.policy, conflicts=conflicts)
+        subs = adapter.list()
+        return planner.plan(registries, None, subs, self.policy, conflicts=conflicts)
 
 
-def _ignore_not_found(delete: Callable[[], None]) -> None:
-    """Deleting something already gone is what we wanted."""
-    with contextlib.suppress(errors.NotFound):
-        delete()
-
-
-def _describe(action: plans.Action) -> dict[str, object]:
-    return {
-        "verb": action.verb.value,
-        "kind": action.kind.value,
-        "name": action.name,
-        "fields": [drift.field for drift in action.drift],
-        "reason": action.reason,
-    }
+def _apply(item: _Planned, tracker: progress.Tracker, *, dry_run: bool) -> reports.ScopeReport:
+    scope, writer, plan = item
+    if isinstance(plan, errors.ApiError):
+        return reports.ScopeReport(scope, error=plan)
+    outcomes = writer.apply(plan, tracker, dry_run=dry_run)
+    return reports.ScopeReport(scope, plan=plan, outcomes=outcomes)

@@ -1,14 +1,18 @@
-"""What a reconcile pass did: the plan of each scope, the outcome of each action, the cost in calls.
+"""What a reconcile pass did: each scope's plan and outcomes, each source's result, the cost.
 
-Purely data; the engine fills it, the CLI prints it, metrics and the operator's status read it.
+Purely data. The engine fills a `PassReport` once per pass, per-source results included; the
+CLI's exit codes and output, metrics, the operator's statuses and Events and Django's
+`task_manager` all read it, and none of them classifies an outcome again.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
-from collections.abc import Mapping
+import enum
+from collections.abc import Iterable, Mapping, Sequence
 
+from controller.engine import scopes
 from controller.gcp import errors
 from controller.planning import plans
 from controller.registry import merging, model
@@ -25,7 +29,6 @@ _EXISTING = frozenset(
         plans.Verb.ORPHAN_KEPT,
     }
 )
-_Action = plans.Action  # the `plans` property below hides the module in annotations
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,8 +36,6 @@ class Outcome:
     """One planned action and what became of it; `applied` is False in a dry run or refused plan."""
 
     action: plans.Action
-    project: str
-    location: str
     applied: bool = False
     error: errors.ApiError | None = None
 
@@ -43,20 +44,72 @@ class Outcome:
         return self.error is None
 
     @property
-    def reason(self) -> str:
-        return self.error.reason if self.error is not None else self.action.reason
+    def pending(self) -> bool:
+        """A difference left in place: not written (dry run, refused plan) or blocked."""
+        blocked = self.action.verb in plans.BLOCKED_VERBS
+        return self.ok and not self.applied and (self.action.is_write or blocked)
+
+    @property
+    def exists(self) -> bool:
+        """Whether the resource is there after the pass."""
+        if self.action.verb is plans.Verb.CREATE:
+            return self.applied and self.ok
+        if self.action.verb is plans.Verb.DELETE:
+            return not (self.applied and self.ok)
+        return self.action.verb in _EXISTING
 
 
 @dataclasses.dataclass(frozen=True)
 class ScopeReport:
-    """One (project, location): its plan and outcomes, and the listing error if a List failed
-    (that kind was left out of the plan; with both failing there is no plan)."""
+    """One scope's plan and outcomes, or the error of its List (then nothing was planned)."""
 
-    project: str
-    location: str
-    plan: plans.Plan | None = None  # None when neither kind could be listed
+    scope: scopes.Scope
+    plan: plans.Plan | None = None
     outcomes: tuple[Outcome, ...] = ()
     error: errors.ApiError | None = None
+
+
+class Cause(enum.Enum):
+    """Why a source is not in line, most serious first."""
+
+    CONFLICT = enum.auto()  # claimed by two sources, or the name is taken by someone else's
+    LIST_FAILED = enum.auto()
+    WRITE_FAILED = enum.auto()
+    REFUSED = enum.auto()  # the plan of its scope was refused (e.g. too many deletions)
+    RECREATE_NEEDED = enum.auto()  # an immutable field changed and recreation is not allowed
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    cause: Cause
+    message: str
+
+    @property
+    def api_failure(self) -> bool:
+        """Google's API failed: the controller could not compare or write."""
+        return self.cause in (Cause.LIST_FAILED, Cause.WRITE_FAILED)
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceResult:
+    """What a pass did for one source: the outcomes of its resources (orphans of its owner
+    included) and its problems, the most serious first."""
+
+    source: str
+    outcomes: tuple[Outcome, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def written(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.applied and o.ok)
+
+    @property
+    def pending(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.pending)
+
+    @property
+    def converged(self) -> bool:
+        return not self.problems and not self.pending
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +118,7 @@ class PassReport:
 
     scopes: tuple[ScopeReport, ...] = ()
     conflicts: tuple[merging.Conflict, ...] = ()
+    results: Mapping[str, SourceResult] = dataclasses.field(default_factory=dict)  # by source
     api_calls: int = 0  # every request sent, pages and retries included
     writes: int = 0  # write requests sent, retries included
     retries: int = 0
@@ -72,9 +126,9 @@ class PassReport:
     duration: float = 0.0  # seconds
     dry_run: bool = False
 
-    @property
-    def plans(self) -> tuple[plans.Plan, ...]:
-        return tuple(scope.plan for scope in self.scopes if scope.plan is not None)
+    def for_source(self, source: str) -> SourceResult | None:
+        """What this pass did for `source`; None when the source was not part of it."""
+        return self.results.get(source)
 
     @property
     def outcomes(self) -> tuple[Outcome, ...]:
@@ -96,36 +150,21 @@ class PassReport:
         return tuple(s for s in self.scopes if s.plan is not None and s.plan.refused)
 
     @property
-    def pending(self) -> tuple[_Action, ...]:
+    def pending(self) -> tuple[plans.Action, ...]:
         """Differences this pass did not remove (dry run, refused plan, recreation not allowed,
         a name taken by a resource that is not ours)."""
-        return tuple(
-            outcome.action
-            for outcome in self.outcomes
-            if outcome.ok
-            and not outcome.applied
-            and (outcome.action.is_write or outcome.action.verb in plans.BLOCKED_VERBS)
-        )
+        return tuple(outcome.action for outcome in self.outcomes if outcome.pending)
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Every source's problems, each once."""
+        found = (p for result in self.results.values() for p in result.problems)
+        return tuple(dict.fromkeys(found))
 
     @property
     def converged(self) -> bool:
-        """The cloud matches the desired state: nothing failed and nothing is left to do."""
-        return not self.failed and not self.pending and not self.conflicts
-
-    def outcomes_for(self, registry: model.Registry) -> tuple[Outcome, ...]:
-        """The outcomes concerning one registry (for a status written back to its source)."""
-        names = {job.name for job in registry.scheduler_jobs}
-        names |= {sub.name for sub in registry.subscriptions}
-        return tuple(
-            outcome
-            for outcome in self.outcomes
-            if outcome.project == registry.project
-            and outcome.location == registry.location
-            and (outcome.action.name in names or outcome.action.owner == registry.owner)
-        )
-
-    def conflicts_for(self, source: str) -> tuple[merging.Conflict, ...]:
-        return tuple(c for c in self.conflicts if source in c.sources)
+        """The cloud matches the desired state: every source's result is in line."""
+        return not self.failed and all(r.converged for r in self.results.values())
 
     def counts(self) -> dict[str, int]:
         """Actions per verb (every planned action, written or not)."""
@@ -133,17 +172,62 @@ class PassReport:
 
     def owned(self) -> dict[str, int]:
         """Resources we own per kind after the pass (listed scopes only)."""
-        existing: set[tuple[str, str, str]] = set()
-        for outcome in self.outcomes:
-            action = outcome.action
-            exists = action.verb in _EXISTING
-            if action.verb is plans.Verb.CREATE:
-                exists = outcome.applied and outcome.ok
-            elif action.verb is plans.Verb.DELETE:
-                exists = not (outcome.applied and outcome.ok)
-            if exists:
-                existing.add((action.kind.value, outcome.project, action.name))
         owned = {kind.value: 0 for kind in plans.Kind}
-        for kind, _, _ in existing:
-            owned[kind] += 1
+        for report in self.scopes:
+            names = {o.action.name for o in report.outcomes if o.exists}
+            owned[report.scope.kind.value] += len(names)
         return owned
+
+
+def results(
+    registries: Iterable[model.Registry],
+    scope_reports: Sequence[ScopeReport],
+    conflicts: Sequence[merging.Conflict],
+    kinds: Iterable[plans.Kind],
+) -> dict[str, SourceResult]:
+    """Each source's result: called by the engine once per pass, with the registries as read."""
+    by_key = {report.scope.key: report for report in scope_reports}
+    wanted = frozenset(kinds)
+    found: dict[str, SourceResult] = {}
+    for registry in registries:
+        claimed = (c for c in conflicts if registry.source in c.sources)
+        problems = [Problem(Cause.CONFLICT, conflict.reason) for conflict in claimed]
+        outcomes: list[Outcome] = []
+        for key in scopes.keys(registry, wanted):
+            report = by_key.get(key)
+            if report is None:
+                continue
+            if report.error is not None:
+                problems.append(Problem(Cause.LIST_FAILED, f"listing failed: {report.error}"))
+                continue
+            mine = [o for o in report.outcomes if _concerns(registry, key[0], o.action)]
+            if mine and report.plan is not None and report.plan.refused:
+                problems.append(Problem(Cause.REFUSED, report.plan.refused))
+            outcomes.extend(mine)
+        problems.extend(_outcome_problems(outcomes))
+        ordered = sorted(dict.fromkeys(problems), key=lambda p: p.cause.value)
+        found[registry.source] = SourceResult(registry.source, tuple(outcomes), tuple(ordered))
+    return found
+
+
+def _concerns(registry: model.Registry, kind: plans.Kind, action: plans.Action) -> bool:
+    """Whether an action is about a resource `registry` declares, or an orphan of its owner."""
+    jobs = kind is plans.Kind.SCHEDULER_JOB
+    declared: Iterable[plans.Resource] = registry.scheduler_jobs if jobs else registry.subscriptions
+    if any(resource.name == action.name for resource in declared):
+        return True
+    return action.desired is None and action.owner == registry.owner
+
+
+def _outcome_problems(outcomes: Iterable[Outcome]) -> list[Problem]:
+    found = []
+    for outcome in outcomes:
+        action = outcome.action
+        if outcome.error is not None:
+            message = f"{action.verb.value} {action.name} failed: {outcome.error}"
+            found.append(Problem(Cause.WRITE_FAILED, message))
+        elif action.verb is plans.Verb.CONFLICT:
+            found.append(Problem(Cause.CONFLICT, action.reason))
+        elif action.verb is plans.Verb.RECREATE_NEEDED:
+            found.append(Problem(Cause.RECREATE_NEEDED, action.reason))
+    return found

@@ -1,38 +1,22 @@
 """Cloud Scheduler adapter: list one location's jobs as `ObservedJob`s and write plan actions.
 
-Ownership lives in the job description: we append ` [gcptasks.dev/owner=<owner>]` on every write
-and strip it when reading, so the pure core only ever sees `ObservedJob.owner`.
+Ownership lives in the job description: we append the marker (`ownership.describe`) on every
+write and strip it when reading, so the planner only ever sees `ObservedJob.owner`.
 """
 
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Sequence
 
 from google.cloud import scheduler_v1
 from google.protobuf import field_mask_pb2
 
 from controller.gcp import calling
-from controller.registry import model
+from controller.registry import google_defaults, model, ownership
 
-_MARKER = re.compile(r"\s?\[gcptasks\.dev/owner=([^\]\s]+)\]$")
 # Cloud Scheduler's largest page: fewer round trips for big locations.
 PAGE_SIZE = 500
-
-
-def describe(description: str, owner: str) -> str:
-    """The description as stored in the cloud: the user's text plus our ownership marker."""
-    marker = f"[gcptasks.dev/owner={owner}]"
-    return f"{description} {marker}" if description else marker
-
-
-def parse_description(stored: str) -> tuple[str, str | None]:
-    """Split a stored description into the user's text and the owner (None: not ours)."""
-    found = _MARKER.search(stored)
-    if found is None:
-        return stored, None
-    return stored[: found.start()], found.group(1)
 
 
 def to_proto(job: model.SchedulerJob, owner: str, parent: str) -> scheduler_v1.Job:
@@ -51,7 +35,7 @@ def to_proto(job: model.SchedulerJob, owner: str, parent: str) -> scheduler_v1.J
     retry = job.retry
     return scheduler_v1.Job(
         name=f"{parent}/jobs/{job.name}",
-        description=describe(job.description, owner),
+        description=ownership.describe(job.description, owner),
         schedule=job.schedule,
         time_zone=job.time_zone,
         http_target=http_target,
@@ -68,7 +52,7 @@ def to_proto(job: model.SchedulerJob, owner: str, parent: str) -> scheduler_v1.J
 
 def from_proto(job: scheduler_v1.Job) -> model.ObservedJob:
     """Our view of a listed job, as stored; fields Google left unset read as Google's defaults."""
-    description, owner = parse_description(job.description)
+    description, owner = ownership.split_description(job.description)
     target = job.http_target
     oidc = None
     if target.oidc_token.service_account_email:
@@ -81,9 +65,15 @@ def from_proto(job: scheduler_v1.Job) -> model.ObservedJob:
         config = job.retry_config
         retry = model.SchedulerRetry(
             retry_count=config.retry_count,
-            max_retry_duration=_seconds(config.max_retry_duration, 0.0),
-            min_backoff_duration=_seconds(config.min_backoff_duration, 5.0),
-            max_backoff_duration=_seconds(config.max_backoff_duration, 3600.0),
+            max_retry_duration=_seconds(
+                config.max_retry_duration, google_defaults.MAX_RETRY_DURATION
+            ),
+            min_backoff_duration=_seconds(
+                config.min_backoff_duration, google_defaults.MIN_BACKOFF_DURATION
+            ),
+            max_backoff_duration=_seconds(
+                config.max_backoff_duration, google_defaults.MAX_BACKOFF_DURATION
+            ),
             max_doublings=config.max_doublings,
         )
     method = scheduler_v1.HttpMethod(target.http_method)
@@ -91,19 +81,19 @@ def from_proto(job: scheduler_v1.Job) -> model.ObservedJob:
         name=job.name.rsplit("/jobs/", 1)[-1],
         schedule=job.schedule,
         uri=target.uri,
-        time_zone=job.time_zone or "UTC",
+        time_zone=job.time_zone or google_defaults.TIME_ZONE,
         description=description,
         paused=job.state == scheduler_v1.Job.State.PAUSED,
-        http_method="POST"
+        http_method=google_defaults.HTTP_METHOD
         if method == scheduler_v1.HttpMethod.HTTP_METHOD_UNSPECIFIED
         else method.name,
         body=target.body.decode(errors="replace"),
         headers=dict(target.headers),  # as stored; diffs ignore the headers Google adds
         oidc_token=oidc,
         retry=retry,
-        attempt_deadline=_seconds(job.attempt_deadline, 180.0)
+        attempt_deadline=_seconds(job.attempt_deadline, google_defaults.ATTEMPT_DEADLINE)
         if "attempt_deadline" in job
-        else 180.0,
+        else google_defaults.ATTEMPT_DEADLINE,
     )
     return model.ObservedJob(job=observed, owner=owner)
 

@@ -1,7 +1,7 @@
 """Pub/Sub adapter: list one project's subscriptions as `ObservedSubscription`s and write actions.
 
-Ownership lives in two labels (`managed-by: gcp-tasks-controller`, `gcptasks-owner: <owner>`),
-added on every write and hidden from the pure core, which only sees `ObservedSubscription.owner`.
+Ownership lives in two labels (`ownership.labels`), added on every write and hidden from the
+planner, which only sees `ObservedSubscription.owner`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,8 @@ from google.protobuf import field_mask_pb2
 from google.pubsub_v1 import types
 
 from controller.gcp import calling, errors
-from controller.registry import model
+from controller.registry import google_defaults, model, ownership
 
-MANAGED_BY_LABEL = "managed-by"
-MANAGED_BY_VALUE = "gcp-tasks-controller"
-OWNER_LABEL = "gcptasks-owner"
 PAGE_SIZE = 1000
 
 
@@ -50,11 +47,7 @@ def to_proto(subscription: model.Subscription, owner: str, project: str) -> type
         message_retention_duration=datetime.timedelta(
             seconds=subscription.message_retention_duration
         ),
-        labels={
-            **subscription.labels,
-            MANAGED_BY_LABEL: MANAGED_BY_VALUE,
-            OWNER_LABEL: owner,
-        },
+        labels={**subscription.labels, **ownership.labels(owner)},
     )
     if subscription.dead_letter_topic:
         proto.dead_letter_policy = types.DeadLetterPolicy(
@@ -71,10 +64,7 @@ def to_proto(subscription: model.Subscription, owner: str, project: str) -> type
 
 def from_proto(proto: types.Subscription, project: str) -> model.ObservedSubscription:
     """Our view of a listed subscription; ownership labels become `owner`, not labels."""
-    labels = dict(proto.labels)
-    owner = None
-    if labels.pop(MANAGED_BY_LABEL, None) == MANAGED_BY_VALUE:
-        owner = labels.pop(OWNER_LABEL, None) or None
+    labels, owner = ownership.split_labels(proto.labels)
     push = proto.push_config
     oidc = None
     if push.oidc_token.service_account_email:
@@ -86,8 +76,12 @@ def from_proto(proto: types.Subscription, project: str) -> model.ObservedSubscri
     retry = None
     if "retry_policy" in proto:
         retry = model.PushRetry(
-            minimum_backoff=_seconds(proto.retry_policy.minimum_backoff, 10.0),
-            maximum_backoff=_seconds(proto.retry_policy.maximum_backoff, 600.0),
+            minimum_backoff=_seconds(
+                proto.retry_policy.minimum_backoff, google_defaults.MINIMUM_BACKOFF
+            ),
+            maximum_backoff=_seconds(
+                proto.retry_policy.maximum_backoff, google_defaults.MAXIMUM_BACKOFF
+            ),
         )
     subscription = model.Subscription(
         name=proto.name.rsplit("/subscriptions/", 1)[-1],
@@ -98,9 +92,12 @@ def from_proto(proto: types.Subscription, project: str) -> model.ObservedSubscri
         enable_message_ordering=proto.enable_message_ordering,
         filter=proto.filter,
         dead_letter_topic=_topic_id(project, dead_letter.dead_letter_topic) if dead_letter else "",
-        max_delivery_attempts=(dead_letter.max_delivery_attempts or 5) if dead_letter else 5,
+        max_delivery_attempts=(dead_letter.max_delivery_attempts if dead_letter else 0)
+        or google_defaults.MAX_DELIVERY_ATTEMPTS,
         retry=retry,
-        message_retention_duration=_seconds(proto.message_retention_duration, 604800.0),
+        message_retention_duration=_seconds(
+            proto.message_retention_duration, google_defaults.MESSAGE_RETENTION_DURATION
+        ),
         labels=labels,
     )
     return model.ObservedSubscription(

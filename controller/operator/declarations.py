@@ -11,7 +11,6 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
-from controller.planning import plans
 from controller.registry import custom_resources, errors, model
 
 # kopf passes each index to handlers as a keyword argument named after the index's id.
@@ -48,22 +47,6 @@ class Declared:
         """Has a registry (valid now, or valid before) and is not being deleted: it takes part
         in passes."""
         return self.registry is not None and not self.deleting
-
-    def in_scope(self, project: str, location: str) -> bool:
-        """Whether a pass's (project, location) scope covers this object's resources."""
-        registry = self.registry
-        if registry is None or registry.project != project:
-            return False
-        # Subscriptions are project-wide; only scheduler jobs live in a location.
-        return not registry.scheduler_jobs or registry.location == location
-
-    def declares(self, action: plans.Action) -> bool:
-        """Whether a planned action is about a resource this object declares."""
-        if self.registry is None:
-            return False
-        if action.kind is plans.Kind.SCHEDULER_JOB:
-            return any(job.name == action.name for job in self.registry.scheduler_jobs)
-        return any(sub.name == action.name for sub in self.registry.subscriptions)
 
     @property
     def cloud_resource_name(self) -> str:
@@ -143,7 +126,6 @@ def collect(indices: Mapping[str, Any]) -> tuple[Declared, ...]:
     return tuple(found[source] for source in sorted(found))
 
 
-def registries(declared: Iterable[Declared], kinds: Iterable[str]) -> list[model.Registry]:
-    """The registries of usable declarations of the given object kinds."""
-    wanted = set(kinds)
-    return [d.registry for d in declared if d.usable and d.kind in wanted and d.registry]
+def registries(declared: Iterable[Declared]) -> list[model.Registry]:
+    """The registries of usable declarations: what a pass reconciles."""
+    return [d.registry for d in declared if d.usable and d.registry is not None]

@@ -32,7 +32,7 @@ def register(
     # kopf's rudimentary logins: in a pod its service account, elsewhere $KUBECONFIG.
     kopf.on.login(id="service-account", registry=registry)(kopf.login_with_service_account)
     kopf.on.login(id="kubeconfig", registry=registry)(kopf.login_with_kubeconfig)
-    registry_labels = {custom_resources.REGISTRY_LABEL: "true"}
+    registry_labels = dict(custom_resources.REGISTRY_LABELS)
     kopf.index(
         "configmaps", labels=registry_labels, id=declarations.CONFIGMAP_INDEX, registry=registry
     )(index_configmap)
@@ -192,15 +192,14 @@ async def _sync(
     if declared.error is not None:
         # Left out of every pass: its cloud resource stays exactly as it is.
         log.warning("invalid_custom_resource", source=declared.source, error=str(declared.error))
-        status = statuses.status(declared, body.get("status"), (), _now())
+        status = statuses.status(declared, body.get("status"), None, _now())
         if status["conditions"] != body.get("status", {}).get("conditions"):
             kopf.event(body, type="Warning", reason="InvalidSpec", message=str(declared.error))
         patch.status.update(status)
         return
     sync = await memo.syncer.fresh(_collect(kwargs), max_age=max_age)
-    patch.status.update(
-        statuses.status(declared, body.get("status"), sync.reports, sync.finished_at)
-    )
+    result = sync.result(declared.source)
+    patch.status.update(statuses.status(declared, body.get("status"), result, sync.finished_at))
 
 
 async def _delete(declared: declarations.Declared, body: kopf.Body, memo: kopf.Memo) -> None:

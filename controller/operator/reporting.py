@@ -16,9 +16,16 @@ from controller.operator import declarations
 from controller.planning import plans
 from controller.registry import model
 
-Problem = tuple[str, str, str]  # (source, reason, message)
+Standing = tuple[str, str, str]  # (source, reason, message) of a standing problem's Event
 Post = Callable[..., None]  # kopf.event's signature: (ref, *, type, reason, message)
 _CORRECTING = frozenset({plans.Verb.UPDATE, plans.Verb.PAUSE, plans.Verb.RESUME})
+_REASONS = {
+    reports.Cause.CONFLICT: "Conflict",
+    reports.Cause.LIST_FAILED: "SyncFailed",
+    reports.Cause.WRITE_FAILED: "SyncFailed",
+    reports.Cause.REFUSED: "PlanRefused",
+    reports.Cause.RECREATE_NEEDED: "RecreateNeeded",
+}
 
 
 class Reporter:
@@ -27,20 +34,22 @@ class Reporter:
     def __init__(self, post: Post = kopf.event) -> None:
         self._post = post
         self._registries: dict[str, model.Registry] = {}
-        self._problems: set[Problem] = set()
+        self._problems: set[Standing] = set()
 
     def post(
-        self, declared: Sequence[declarations.Declared], outcome: Sequence[reports.PassReport]
+        self, declared: Sequence[declarations.Declared], report: reports.PassReport | None
     ) -> None:
+        """The Events of one pass (None: nothing was declared) for every usable object."""
         usable = [d for d in declared if d.usable]
-        problems: set[Problem] = set()
-        for report in outcome:
-            for conflict in report.conflicts:
-                for item in usable:
-                    if item.source in conflict.sources:
-                        problems.add((item.source, "Conflict", conflict.reason))
-            for scope in report.scopes:
-                self._scope(scope, usable, problems)
+        problems: set[Standing] = set()
+        for item in usable:
+            result = report.for_source(item.source) if report is not None else None
+            if result is None:
+                continue
+            problems.update((item.source, _REASONS[p.cause], p.message) for p in result.problems)
+            for outcome in result.written:
+                if outcome.action.desired is not None:  # orphans are no spec of this object
+                    self._written(item, outcome)
         by_source = {d.source: d for d in usable}
         for problem in sorted(problems - self._problems):
             self._post(
@@ -48,33 +57,6 @@ class Reporter:
             )
         self._problems = problems
         self._registries = {d.source: d.registry for d in usable if d.registry is not None}
-
-    def _scope(
-        self,
-        scope: reports.ScopeReport,
-        usable: Sequence[declarations.Declared],
-        problems: set[Problem],
-    ) -> None:
-        in_scope = [d for d in usable if d.in_scope(scope.project, scope.location)]
-        if scope.error is not None:
-            problems.update(
-                (d.source, "SyncFailed", f"listing failed: {scope.error}") for d in in_scope
-            )
-            return
-        refused = scope.plan.refused if scope.plan is not None else ""
-        for outcome in scope.outcomes:
-            action = outcome.action
-            for item in (d for d in in_scope if d.declares(action)):
-                if refused:
-                    problems.add((item.source, "PlanRefused", refused))
-                elif outcome.error is not None:
-                    message = f"{action.verb.value} {action.name} failed: {outcome.error}"
-                    problems.add((item.source, "SyncFailed", message))
-                elif action.verb in (plans.Verb.CONFLICT, plans.Verb.RECREATE_NEEDED):
-                    reason = "Conflict" if action.verb is plans.Verb.CONFLICT else "RecreateNeeded"
-                    problems.add((item.source, reason, action.reason))
-                elif outcome.applied:
-                    self._written(item, outcome)
 
     def _written(self, item: declarations.Declared, outcome: reports.Outcome) -> None:
         action = outcome.action

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from controller.engine import reports
@@ -24,6 +24,13 @@ _WRITTEN = {
     plans.Verb.PAUSE: "Updated",
     plans.Verb.RESUME: "Updated",
     plans.Verb.RECREATE: "Recreated",
+}
+_NOT_READY = {
+    reports.Cause.CONFLICT: "Conflict",
+    reports.Cause.LIST_FAILED: "ApiError",
+    reports.Cause.WRITE_FAILED: "ApiError",
+    reports.Cause.REFUSED: "PlanRefused",
+    reports.Cause.RECREATE_NEEDED: "RecreateNeeded",
 }
 
 
@@ -44,47 +51,27 @@ def timestamp(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def verdict(declared: declarations.Declared, outcome: Sequence[reports.PassReport]) -> Verdict:
-    """What the last pass means for this object's resource."""
+def verdict(declared: declarations.Declared, result: reports.SourceResult | None) -> Verdict:
+    """What the last pass's result for this object means for its resource."""
     if declared.error is not None:
         message = "; ".join(f"{e.path}: {e.message}" for e in declared.error.errors)
         return Verdict(FALSE, "InvalidSpec", message, FALSE, "InvalidSpec", message)
     name = declared.cloud_resource_name
     in_sync = (TRUE, "Synced", f"compared {name} with the spec")
-    for report in outcome:
-        for conflict in report.conflicts:
-            if declared.source in conflict.sources:
-                return Verdict(FALSE, "Conflict", conflict.reason, *in_sync)
-    scopes = [
-        scope
-        for report in outcome
-        for scope in report.scopes
-        if declared.in_scope(scope.project, scope.location)
-    ]
-    for scope in scopes:
-        if scope.error is not None:
-            message = f"listing failed: {scope.error}"
-            return Verdict(FALSE, "ApiError", message, FALSE, "ApiError", message)
-    mine = [o for scope in scopes for o in scope.outcomes if declared.declares(o.action)]
-    for found in mine:
-        if found.error is not None:
-            message = f"{found.action.verb.value} failed: {found.error}"
-            return Verdict(FALSE, "ApiError", message, FALSE, "ApiError", message)
-    for scope in scopes:
-        if scope.plan is not None and scope.plan.refused and mine:
-            return Verdict(FALSE, "PlanRefused", scope.plan.refused, *in_sync)
-    for found in mine:
-        if found.action.verb is plans.Verb.CONFLICT:
-            return Verdict(FALSE, "Conflict", found.action.reason, *in_sync)
-        if found.action.verb is plans.Verb.RECREATE_NEEDED:
-            return Verdict(FALSE, "RecreateNeeded", found.action.reason, *in_sync)
-    written = [o for o in mine if o.applied and o.action.verb in _WRITTEN]
+    if result is not None and result.problems:
+        problem = result.problems[0]
+        reason = _NOT_READY[problem.cause]
+        if problem.api_failure:
+            return Verdict(FALSE, reason, problem.message, FALSE, reason, problem.message)
+        return Verdict(FALSE, reason, problem.message, *in_sync)
+    outcomes = result.outcomes if result is not None else ()
+    written = [o for o in outcomes if o.applied and o.action.verb in _WRITTEN]
     if written:
         fields = sorted({d.field for o in written for d in o.action.drift})
         what = f" ({', '.join(fields)})" if fields else ""
         message = f"{written[0].action.verb.value}d {name}{what}"
         return Verdict(TRUE, _WRITTEN[written[0].action.verb], message, *in_sync)
-    if any(o.action.verb is plans.Verb.UNCHANGED for o in mine):
+    if any(o.action.verb is plans.Verb.UNCHANGED for o in outcomes):
         return Verdict(TRUE, "UpToDate", f"{name} matches the spec", *in_sync)
     message = "waiting for the first reconcile pass"
     return Verdict(UNKNOWN, "Pending", message, UNKNOWN, "Pending", message)
@@ -92,15 +79,15 @@ def verdict(declared: declarations.Declared, outcome: Sequence[reports.PassRepor
 
 def conditions(
     previous: Iterable[Mapping[str, Any]],
-    result: Verdict,
+    found: Verdict,
     generation: int | None,
     now: datetime.datetime,
 ) -> list[dict[str, Any]]:
     """Ready and Synced, keeping `lastTransitionTime` when a status did not change."""
     before = {c.get("type"): c for c in previous if isinstance(c, Mapping)}
     wanted = (
-        (READY, result.ready, result.reason, result.message),
-        (SYNCED, result.synced, result.synced_reason, result.synced_message),
+        (READY, found.ready, found.reason, found.message),
+        (SYNCED, found.synced, found.synced_reason, found.synced_message),
     )
     updated = []
     for kind, status, reason, message in wanted:
@@ -122,20 +109,18 @@ def conditions(
 def status(
     declared: declarations.Declared,
     previous: Mapping[str, Any] | None,
-    outcome: Sequence[reports.PassReport],
+    result: reports.SourceResult | None,
     now: datetime.datetime,
 ) -> dict[str, Any]:
     """The whole `status` to patch: conditions, observedGeneration, names and sync time."""
     previous = previous or {}
-    result = verdict(declared, outcome)
+    found = verdict(declared, result)
     patch: dict[str, Any] = {
-        "conditions": conditions(
-            previous.get("conditions") or (), result, declared.generation, now
-        ),
+        "conditions": conditions(previous.get("conditions") or (), found, declared.generation, now),
         "cloudResourceName": declared.cloud_resource_name or previous.get("cloudResourceName"),
     }
     if declared.generation is not None:
         patch["observedGeneration"] = declared.generation
-    if result.synced == TRUE:
+    if found.synced == TRUE:
         patch["lastSyncTime"] = timestamp(now)
     return patch

@@ -20,9 +20,6 @@ from controller.operator import declarations, reporting
 from controller.planning import plans, policies
 from controller.registry import custom_resources
 
-# ConfigMap registries may declare both kinds; they go with PeriodicTasks into the full pass.
-_FULL_PASS_KINDS = ("ConfigMap", custom_resources.PERIODIC_TASK)
-_SUBSCRIPTION_PASS_KINDS = (custom_resources.SUBSCRIBER_TASK,)
 _KIND_OF = {
     custom_resources.PERIODIC_TASK: plans.Kind.SCHEDULER_JOB,
     custom_resources.SUBSCRIBER_TASK: plans.Kind.SUBSCRIPTION,
@@ -31,16 +28,20 @@ _KIND_OF = {
 
 @dataclasses.dataclass(frozen=True)
 class Sync:
-    """One pass over everything declared: its inputs and reports."""
+    """One pass over everything declared: its inputs and report (None: nothing was declared)."""
 
     started: float  # event-loop time, to compare freshness
     finished_at: datetime.datetime  # UTC wall time, for status
     declared: tuple[declarations.Declared, ...]
-    reports: tuple[reports.PassReport, ...]
+    report: reports.PassReport | None
 
     @property
     def converged(self) -> bool:
-        return all(report.converged for report in self.reports)
+        return self.report is None or self.report.converged
+
+    def result(self, source: str) -> reports.SourceResult | None:
+        """What the pass did for one declared object."""
+        return self.report.for_source(source) if self.report is not None else None
 
 
 class Syncer:
@@ -62,10 +63,7 @@ class Syncer:
                 gcp, policy, kinds=kinds, writes_per_second=writes_per_second
             )
 
-        self._full = engine(policy)
-        # SubscriberTasks get a subscriptions-only engine: they have no location, and a full
-        # pass would list Cloud Scheduler jobs in one.
-        self._subscriptions = engine(policy, frozenset({plans.Kind.SUBSCRIPTION}))
+        self._engine = engine(policy)
         # Deleting one custom resource's cloud resource: its registry, emptied, with deletions
         # allowed. Its owner marker is unique to that object, so nothing else can be touched.
         deleting = dataclasses.replace(
@@ -106,18 +104,13 @@ class Syncer:
         async with self._lock:
             started = asyncio.get_running_loop().time()
             declared = tuple(collect())
-            done = []
-            for engine, kinds in (
-                (self._full, _FULL_PASS_KINDS),
-                (self._subscriptions, _SUBSCRIPTION_PASS_KINDS),
-            ):
-                registries = declarations.registries(declared, kinds)
-                if registries:
-                    # The engine is synchronous (gRPC); keep kopf's event loop free meanwhile.
-                    report = await asyncio.to_thread(engine.run_pass, registries)
-                    metrics.record_pass(report)
-                    done.append(report)
-            sync = Sync(started, datetime.datetime.now(datetime.UTC), declared, tuple(done))
-            self._reporter.post(sync.declared, sync.reports)
+            registries = declarations.registries(declared)
+            report = None
+            if registries:
+                # The engine is synchronous (gRPC); keep kopf's event loop free meanwhile.
+                report = await asyncio.to_thread(self._engine.run_pass, registries)
+                metrics.record_pass(report)
+            sync = Sync(started, datetime.datetime.now(datetime.UTC), declared, report)
+            self._reporter.post(sync.declared, sync.report)
             self.latest = sync
             return sync

@@ -26,11 +26,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from controller.planning import plans
-from controller.registry import model
+from controller.registry import google_defaults, model, ownership
 
 # Fields Pub/Sub cannot change on an existing subscription: a difference needs a recreate.
 IMMUTABLE_SUBSCRIPTION_FIELDS = frozenset({"topic", "filter", "enable_message_ordering"})
-OWNERSHIP_LABELS = frozenset({"managed-by", "gcptasks-owner"})
 _GOOGLE_ADDED_HEADERS = {
     "user-agent": "Google-Cloud-Scheduler",
     "content-type": "application/octet-stream",
@@ -45,9 +44,14 @@ def _or_default(value: float, default: float) -> float:
     return value if value else default
 
 
+def _time_zone(name: str) -> str:
+    return name or google_defaults.TIME_ZONE
+
+
 def _method(method: str) -> str:
     method = method.upper()
-    return "POST" if method in ("", "HTTP_METHOD_UNSPECIFIED") else method
+    unset = method in ("", "HTTP_METHOD_UNSPECIFIED")
+    return google_defaults.HTTP_METHOD if unset else method
 
 
 def _headers(headers: Mapping[str, str], desired: Mapping[str, str]) -> dict[str, str]:
@@ -121,7 +125,7 @@ def compare_jobs(
         actual.schedule,
         desired.schedule.split() == actual.schedule.split(),
     )
-    differs("time_zone", desired.time_zone or "UTC", actual.time_zone or "UTC")
+    differs("time_zone", _time_zone(desired.time_zone), _time_zone(actual.time_zone))
     differs("description", desired.description, actual.description)
     differs("http_target.uri", desired.uri, actual.uri)
     differs("http_target.http_method", _method(desired.http_method), _method(actual.http_method))
@@ -148,7 +152,7 @@ def compare_jobs(
     )
     want_deadline, have_deadline = (
         desired.attempt_deadline,
-        _or_default(actual.attempt_deadline, 180.0),
+        _or_default(actual.attempt_deadline, google_defaults.ATTEMPT_DEADLINE),
     )
     differs(
         "attempt_deadline",
@@ -175,7 +179,7 @@ def _dead_letter_policy(sub: model.Subscription) -> dict[str, Any] | None:
         return None
     return {
         "dead_letter_topic": sub.dead_letter_topic,
-        "max_delivery_attempts": sub.max_delivery_attempts or 5,
+        "max_delivery_attempts": sub.max_delivery_attempts or google_defaults.MAX_DELIVERY_ATTEMPTS,
     }
 
 
@@ -213,7 +217,8 @@ def compare_subscriptions(
             desired.oidc_token, desired.push_endpoint, actual.oidc_token, actual.push_endpoint
         ),
     )
-    differs("ack_deadline_seconds", desired.ack_deadline_seconds, actual.ack_deadline_seconds or 10)
+    have_ack_deadline = actual.ack_deadline_seconds or google_defaults.ACK_DEADLINE_SECONDS
+    differs("ack_deadline_seconds", desired.ack_deadline_seconds, have_ack_deadline)
     differs("dead_letter_policy", _dead_letter_policy(desired), _dead_letter_policy(actual))
     differs(
         "retry_policy",
@@ -222,14 +227,16 @@ def compare_subscriptions(
         _same_retry_policy(desired.retry, actual.retry),
     )
     want_retention = desired.message_retention_duration
-    have_retention = _or_default(actual.message_retention_duration, 604800.0)
+    have_retention = _or_default(
+        actual.message_retention_duration, google_defaults.MESSAGE_RETENTION_DURATION
+    )
     differs(
         "message_retention_duration",
         want_retention,
         have_retention,
         _nanos(want_retention) == _nanos(have_retention),
     )
-    want_labels = {k: v for k, v in desired.labels.items() if k not in OWNERSHIP_LABELS}
+    want_labels = {k: v for k, v in desired.labels.items() if k not in ownership.LABELS}
     have_labels = {k: actual.labels[k] for k in want_labels if k in actual.labels}
     differs("labels", want_labels, have_labels)
     differs("filter", desired.filter, actual.filter)

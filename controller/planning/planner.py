@@ -1,4 +1,4 @@
-"""`plan(desired, observed) -> Plan` for one (project, location) scope. A pure function.
+"""`plan(desired, observed) -> Plan` for one scope (the engine plans one kind per List). Pure.
 
 Ownership: an observed resource is ours only when its owner marker equals the owner of a
 registry in this pass and its name starts with that registry's `{affix}{delimiter}`; pull
@@ -12,7 +12,7 @@ deletion is allowed.
 from __future__ import annotations
 
 import collections
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from controller.planning import diffs, plans, policies
 from controller.registry import merging, model
@@ -41,21 +41,32 @@ class _Pass:
 
 def plan(
     desired: Sequence[model.Registry],
-    observed_jobs: Sequence[model.ObservedJob],
-    observed_subscriptions: Sequence[model.ObservedSubscription],
+    observed_jobs: Sequence[model.ObservedJob] | None,
+    observed_subscriptions: Sequence[model.ObservedSubscription] | None,
     policy: policies.Policy = DEFAULT_POLICY,
     *,
     conflicts: Sequence[merging.Conflict] = (),
 ) -> plans.Plan:
-    """What to do in one scope; pass `merging.merge(...).conflicts` so contested names stay put."""
+    """What to do in one scope; pass `merging.merge(...).conflicts` so contested names stay put,
+    and None for a kind the scope does not cover (the engine lists and plans each kind apart)."""
     scope = _Pass(desired)
-    contested, actions = _contested(desired, conflicts, scope)
-    jobs = {o.job.name: o for o in observed_jobs}
-    subs = {o.subscription.name: o for o in observed_subscriptions}
-    actions.extend(_plan_jobs(desired, jobs, scope, policy, contested[plans.Kind.SCHEDULER_JOB]))
-    actions.extend(
-        _plan_subscriptions(desired, subs, scope, policy, contested[plans.Kind.SUBSCRIPTION])
-    )
+    planned = {
+        kind
+        for kind, observed in (
+            (plans.Kind.SCHEDULER_JOB, observed_jobs),
+            (plans.Kind.SUBSCRIPTION, observed_subscriptions),
+        )
+        if observed is not None
+    }
+    contested, actions = _contested(desired, conflicts, scope, planned)
+    jobs = {o.job.name: o for o in observed_jobs or ()}
+    subs = {o.subscription.name: o for o in observed_subscriptions or ()}
+    if observed_jobs is not None:
+        contested_jobs = contested[plans.Kind.SCHEDULER_JOB]
+        actions.extend(_plan_jobs(desired, jobs, scope, policy, contested_jobs))
+    if observed_subscriptions is not None:
+        contested_subs = contested[plans.Kind.SUBSCRIPTION]
+        actions.extend(_plan_subscriptions(desired, subs, scope, policy, contested_subs))
     actions.sort(key=lambda a: (_KIND_ORDER[a.kind], a.name, a.verb in _FOLLOW_UPS))
     owned = collections.Counter(
         (plans.Kind.SCHEDULER_JOB, o.owner) for name, o in jobs.items() if scope.owns(o.owner, name)
@@ -69,19 +80,23 @@ def plan(
 
 
 def _contested(
-    desired: Sequence[model.Registry], conflicts: Sequence[merging.Conflict], scope: _Pass
+    desired: Sequence[model.Registry],
+    conflicts: Sequence[merging.Conflict],
+    scope: _Pass,
+    planned: Collection[plans.Kind],
 ) -> tuple[dict[plans.Kind, dict[str, str]], list[plans.Action]]:
-    """Names nobody may write in this scope (with the reason), and the conflict actions to show."""
+    """Names nobody may write in this scope (with the reason), and the conflict actions to show,
+    for the kinds `planned`."""
     projects = {registry.project for registry in desired}
     locations = {registry.location for registry in desired}
     contested: dict[plans.Kind, dict[str, str]] = {kind: {} for kind in plans.Kind}
     actions: list[plans.Action] = []
     for conflict in conflicts:
-        if conflict.kind == "owner" or conflict.project not in projects:
-            continue  # registries in an owner conflict never reach planning
-        if conflict.kind == "scheduler_job" and conflict.location not in locations:
-            continue
         kind = plans.Kind(conflict.kind)
+        if kind not in planned or conflict.project not in projects:
+            continue
+        if kind is plans.Kind.SCHEDULER_JOB and conflict.location not in locations:
+            continue
         contested[kind][conflict.name] = conflict.reason
         # Shown in the passes of the claimants, so each claimant's report carries it.
         if scope.sources & set(conflict.sources):
@@ -90,6 +105,8 @@ def _contested(
         (plans.Kind.SCHEDULER_JOB, _claims(desired, lambda r: r.scheduler_jobs)),
         (plans.Kind.SUBSCRIPTION, _claims(desired, lambda r: r.subscriptions)),
     ):
+        if kind not in planned:
+            continue
         for name, registries in claims.items():
             if len(registries) > 1 and name not in contested[kind]:
                 # The caller did not merge: the same rule, applied here instead.

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from controller.registry import documents, errors, model
@@ -20,7 +21,8 @@ VERSION = "v1"
 PERIODIC_TASK = "PeriodicTask"
 SUBSCRIBER_TASK = "SubscriberTask"
 PLURALS = {PERIODIC_TASK: "periodictasks", SUBSCRIBER_TASK: "subscribertasks"}
-REGISTRY_LABEL = "gcptasks.dev/registry"  # on ConfigMaps, value "true"
+REGISTRY_LABEL = "gcptasks.dev/registry"
+REGISTRY_LABELS = MappingProxyType({REGISTRY_LABEL: "true"})  # a ConfigMap the controller reads
 REGISTRY_KEY = "registry.json"  # the ConfigMap data key holding the document
 DELETE, ABANDON = "Delete", "Abandon"
 DELETION_POLICIES = (DELETE, ABANDON)
@@ -37,8 +39,10 @@ _SUBSCRIPTION_FIELDS = frozenset(
     | {"filter", "deadLetterPolicy", "retryPolicy", "messageRetentionDuration", "labels"}
     | {"createTopic"}
 )
-# Subscriptions are project-wide; their registries still need a location, which nothing reads.
-SUBSCRIPTION_LOCATION = "global"
+# Subscriptions are project-wide, so a SubscriberTask's registry has no location (""). The
+# document it is checked as still needs one, and its owner marker has always hashed this one in:
+# changing it would disown every subscription made so far.
+_SUBSCRIPTION_LOCATION = "global"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,7 +145,7 @@ def _custom_resource(body: Mapping[str, Any], kind: str, defaults: Defaults) -> 
     project = spec.get("project") or defaults.project
     if not project:
         found.append(_missing(where, "project", "--project"))
-    location = (spec.get("location") or defaults.location) if is_job else SUBSCRIPTION_LOCATION
+    location = (spec.get("location") or defaults.location) if is_job else _SUBSCRIPTION_LOCATION
     if not location:
         found.append(_missing(where, "location", "--location"))
     if spec.get("deletionPolicy", DELETE) not in DELETION_POLICIES:
@@ -178,11 +182,12 @@ def _custom_resource(body: Mapping[str, Any], kind: str, defaults: Defaults) -> 
         },
     }
     try:
-        return documents.parse(document, where)
+        registry = documents.parse(document, where)
     except errors.RegistryError as error:
         collection = "schedulerJobs" if is_job else "subscriptions"
         errors.raise_if_any([_in_body(e, collection, "affix" in spec) for e in error.errors])
         raise  # unreachable: raise_if_any raised
+    return registry if is_job else dataclasses.replace(registry, location="")
 
 
 def _missing(where: str, field: str, flag: str) -> errors.RegistryError:

@@ -11,11 +11,18 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from controller.registry import durations, errors, model, rules, schemas
+from controller.registry import durations, errors, google_defaults, model, rules, schemas
+
+_AFFIX_PATH = schemas.json_path(["spec", "affix"])
 
 
-def parse(document: str | bytes | Mapping[str, Any], source: str) -> model.Registry:
-    """A validated registry from JSON text or an already-decoded mapping; raises `RegistryError`."""
+def parse(
+    document: str | bytes | Mapping[str, Any], source: str, *, affix_required: bool = True
+) -> model.Registry:
+    """A validated registry from JSON text or an already-decoded mapping; raises `RegistryError`.
+
+    `affix_required=False` lets an empty affix through (django-gcp's `task_manager` works without
+    one); every registry the controller reads must have one."""
     if isinstance(document, str | bytes):
         try:
             document = json.loads(document)
@@ -26,7 +33,11 @@ def parse(document: str | bytes | Mapping[str, Any], source: str) -> model.Regis
         raise errors.RegistryError(source, "$", f"a registry is a JSON object, not {kind}")
     plain: dict[str, Any] = _plain(document)
     errors.raise_if_any(_check_header(plain, source))
-    errors.raise_if_any(schemas.check(plain, source) + rules.check(plain, source))
+    found = schemas.check(plain, source) + rules.check(plain, source)
+    spec = plain.get("spec")
+    if not affix_required and isinstance(spec, Mapping) and spec.get("affix") == "":
+        found = [error for error in found if error.path != _AFFIX_PATH]
+    errors.raise_if_any(found)
     return _registry(plain, source)
 
 
@@ -158,6 +169,10 @@ def _oidc(mapping: Mapping[str, Any] | None) -> model.OidcToken | None:
     return model.OidcToken(mapping["serviceAccountEmail"], mapping.get("audience", ""))
 
 
+def _seconds(mapping: Mapping[str, Any], key: str, default: float) -> float:
+    return durations.parse(mapping[key]) if key in mapping else default
+
+
 def _job(mapping: Mapping[str, Any]) -> model.SchedulerJob:
     target = mapping["httpTarget"]
     retry = mapping.get("retryConfig", {})
@@ -165,21 +180,27 @@ def _job(mapping: Mapping[str, Any]) -> model.SchedulerJob:
         name=mapping["name"],
         schedule=mapping["schedule"],
         uri=target["uri"],
-        time_zone=mapping.get("timeZone", "UTC"),
+        time_zone=mapping.get("timeZone", google_defaults.TIME_ZONE),
         description=mapping.get("description", ""),
         paused=mapping.get("paused", False),
-        http_method=target.get("httpMethod", "POST"),
+        http_method=target.get("httpMethod", google_defaults.HTTP_METHOD),
         body=target.get("body", ""),
         headers=target.get("headers", {}),
         oidc_token=_oidc(target.get("oidcToken")),
         retry=model.SchedulerRetry(
-            retry_count=int(retry.get("retryCount", 0)),
-            max_retry_duration=durations.parse(retry.get("maxRetryDuration", "0s")),
-            min_backoff_duration=durations.parse(retry.get("minBackoffDuration", "5s")),
-            max_backoff_duration=durations.parse(retry.get("maxBackoffDuration", "3600s")),
-            max_doublings=int(retry.get("maxDoublings", 5)),
+            retry_count=int(retry.get("retryCount", google_defaults.RETRY_COUNT)),
+            max_retry_duration=_seconds(
+                retry, "maxRetryDuration", google_defaults.MAX_RETRY_DURATION
+            ),
+            min_backoff_duration=_seconds(
+                retry, "minBackoffDuration", google_defaults.MIN_BACKOFF_DURATION
+            ),
+            max_backoff_duration=_seconds(
+                retry, "maxBackoffDuration", google_defaults.MAX_BACKOFF_DURATION
+            ),
+            max_doublings=int(retry.get("maxDoublings", google_defaults.MAX_DOUBLINGS)),
         ),
-        attempt_deadline=durations.parse(mapping.get("attemptDeadline", "180s")),
+        attempt_deadline=_seconds(mapping, "attemptDeadline", google_defaults.ATTEMPT_DEADLINE),
     )
 
 
@@ -191,19 +212,23 @@ def _subscription(mapping: Mapping[str, Any]) -> model.Subscription:
         topic=mapping["topic"],
         push_endpoint=mapping["pushEndpoint"],
         oidc_token=_oidc(mapping.get("oidcToken")),
-        ack_deadline_seconds=int(mapping.get("ackDeadlineSeconds", 10)),
+        ack_deadline_seconds=int(
+            mapping.get("ackDeadlineSeconds", google_defaults.ACK_DEADLINE_SECONDS)
+        ),
         enable_message_ordering=mapping.get("enableMessageOrdering", False),
         filter=mapping.get("filter", ""),
         dead_letter_topic=dead_letter.get("deadLetterTopic", ""),
-        max_delivery_attempts=int(dead_letter.get("maxDeliveryAttempts", 5)),
+        max_delivery_attempts=int(
+            dead_letter.get("maxDeliveryAttempts", google_defaults.MAX_DELIVERY_ATTEMPTS)
+        ),
         retry=None
         if retry is None
         else model.PushRetry(
-            minimum_backoff=durations.parse(retry.get("minimumBackoff", "10s")),
-            maximum_backoff=durations.parse(retry.get("maximumBackoff", "600s")),
+            minimum_backoff=_seconds(retry, "minimumBackoff", google_defaults.MINIMUM_BACKOFF),
+            maximum_backoff=_seconds(retry, "maximumBackoff", google_defaults.MAXIMUM_BACKOFF),
         ),
-        message_retention_duration=durations.parse(
-            mapping.get("messageRetentionDuration", "604800s")
+        message_retention_duration=_seconds(
+            mapping, "messageRetentionDuration", google_defaults.MESSAGE_RETENTION_DURATION
         ),
         labels=mapping.get("labels", {}),
         create_topic=mapping.get("createTopic", True),

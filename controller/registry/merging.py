@@ -13,15 +13,15 @@ from typing import Literal
 
 from controller.registry import model
 
-ConflictKind = Literal["scheduler_job", "subscription", "owner"]
+ConflictKind = Literal["scheduler_job", "subscription"]
 
 
 @dataclasses.dataclass(frozen=True)
 class Conflict:
-    """A resource (or an owner) claimed by several sources; `kind` matches `plans.Kind` values."""
+    """A resource claimed by several sources; `kind` matches `plans.Kind` values."""
 
     kind: ConflictKind
-    name: str  # job or subscription id; the owner for kind "owner"
+    name: str  # job or subscription id
     project: str
     location: str  # "" for subscriptions, which are project-wide
     sources: tuple[str, ...]  # every claimant, sorted
@@ -38,53 +38,28 @@ class Desired:
     registries: tuple[model.Registry, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
 
-    def conflicts_for(self, source: str) -> tuple[Conflict, ...]:
-        """The conflicts to report on `source` (each conflict is reported on every claimant)."""
-        return tuple(c for c in self.conflicts if source in c.sources)
-
-
-Scope = tuple[str, str]  # (project, location)
-
-
-def scope(registry: model.Registry) -> Scope:
-    return (registry.project, registry.location)
-
-
-def by_scope(registries: Sequence[model.Registry]) -> dict[Scope, tuple[model.Registry, ...]]:
-    """Registries grouped by (project, location), the unit `planning.plan` works on; sorted keys."""
-    groups: dict[Scope, list[model.Registry]] = collections.defaultdict(list)
-    for registry in registries:
-        groups[scope(registry)].append(registry)
-    return {key: tuple(groups[key]) for key in sorted(groups)}
-
 
 def merge(registries: Sequence[model.Registry]) -> Desired:
     """One desired state from many sources; see the module docstring for what a conflict does."""
     # One registry per source: a source read twice in a pass counts once, its last reading wins.
     registries = list({registry.source: registry for registry in registries}.values())
-    conflicts = [*_owner_conflicts(registries), *_resource_conflicts(registries)]
-    unusable = {source for c in conflicts if c.kind == "owner" for source in c.sources}
+    conflicts = _resource_conflicts(registries)
     jobs = {(c.project, c.location, c.name) for c in conflicts if c.kind == "scheduler_job"}
     subs = {(c.project, c.name) for c in conflicts if c.kind == "subscription"}
-    usable = []
-    for registry in registries:
-        if registry.source in unusable:
-            continue
-        usable.append(
-            dataclasses.replace(
-                registry,
-                scheduler_jobs=tuple(
-                    job
-                    for job in registry.scheduler_jobs
-                    if (registry.project, registry.location, job.name) not in jobs
-                ),
-                subscriptions=tuple(
-                    sub
-                    for sub in registry.subscriptions
-                    if (registry.project, sub.name) not in subs
-                ),
-            )
+    usable = [
+        dataclasses.replace(
+            registry,
+            scheduler_jobs=tuple(
+                job
+                for job in registry.scheduler_jobs
+                if (registry.project, registry.location, job.name) not in jobs
+            ),
+            subscriptions=tuple(
+                sub for sub in registry.subscriptions if (registry.project, sub.name) not in subs
+            ),
         )
+        for registry in registries
+    ]
     ordered = sorted(conflicts, key=lambda c: (c.kind, c.project, c.location, c.name))
     return Desired(registries=tuple(usable), conflicts=tuple(ordered))
 
@@ -113,34 +88,6 @@ def _resource_conflicts(registries: Sequence[model.Registry]) -> list[Conflict]:
                 sources=claimants,
                 reason=f"{label} {name!r} in project {project!r} is claimed by "
                 f"{' and '.join(claimants)}; left untouched until only one source declares it",
-            )
-        )
-    return conflicts
-
-
-def _owner_conflicts(registries: Sequence[model.Registry]) -> list[Conflict]:
-    # Subscriptions are project-wide but planning runs per (project, location): one owner in two
-    # locations of a project would see the other location's subscriptions as its orphans.
-    locations: dict[tuple[str, str], dict[str, set[str]]] = collections.defaultdict(
-        lambda: collections.defaultdict(set)
-    )
-    for registry in registries:
-        locations[(registry.project, registry.owner)][registry.location].add(registry.source)
-    conflicts = []
-    for (project, owner), by_location in locations.items():
-        if len(by_location) < 2:
-            continue
-        claimants = tuple(sorted(s for sources in by_location.values() for s in sources))
-        conflicts.append(
-            Conflict(
-                kind="owner",
-                name=owner,
-                project=project,
-                location="",
-                sources=claimants,
-                reason=f"owner {owner!r} is used in locations {', '.join(sorted(by_location))} "
-                f"of project {project!r} by {' and '.join(claimants)}; an owner must use one "
-                "location per project, so these registries are ignored",
             )
         )
     return conflicts

@@ -10,6 +10,8 @@ import dataclasses
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from controller.registry import google_defaults
+
 API_VERSION = "gcptasks.dev/v1"
 KIND = "TaskRegistry"
 
@@ -30,11 +32,11 @@ class OidcToken:
 class SchedulerRetry:
     """Cloud Scheduler `RetryConfig`, with Google's defaults."""
 
-    retry_count: int = 0
-    max_retry_duration: float = 0.0  # 0 means unlimited
-    min_backoff_duration: float = 5.0
-    max_backoff_duration: float = 3600.0
-    max_doublings: int = 5
+    retry_count: int = google_defaults.RETRY_COUNT
+    max_retry_duration: float = google_defaults.MAX_RETRY_DURATION  # 0 means unlimited
+    min_backoff_duration: float = google_defaults.MIN_BACKOFF_DURATION
+    max_backoff_duration: float = google_defaults.MAX_BACKOFF_DURATION
+    max_doublings: int = google_defaults.MAX_DOUBLINGS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,15 +46,15 @@ class SchedulerJob:
     name: str
     schedule: str
     uri: str
-    time_zone: str = "UTC"
+    time_zone: str = google_defaults.TIME_ZONE
     description: str = ""
     paused: bool = False
-    http_method: str = "POST"
+    http_method: str = google_defaults.HTTP_METHOD
     body: str = ""
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
     oidc_token: OidcToken | None = None
     retry: SchedulerRetry = SchedulerRetry()
-    attempt_deadline: float = 180.0
+    attempt_deadline: float = google_defaults.ATTEMPT_DEADLINE
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", _frozen(self.headers))
@@ -62,8 +64,8 @@ class SchedulerJob:
 class PushRetry:
     """Pub/Sub `RetryPolicy`; a subscription without one is redelivered immediately."""
 
-    minimum_backoff: float = 10.0
-    maximum_backoff: float = 600.0
+    minimum_backoff: float = google_defaults.MINIMUM_BACKOFF
+    maximum_backoff: float = google_defaults.MAXIMUM_BACKOFF
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,13 +76,13 @@ class Subscription:
     topic: str
     push_endpoint: str
     oidc_token: OidcToken | None = None
-    ack_deadline_seconds: int = 10
+    ack_deadline_seconds: int = google_defaults.ACK_DEADLINE_SECONDS
     enable_message_ordering: bool = False  # immutable in Pub/Sub
     filter: str = ""  # immutable in Pub/Sub
     dead_letter_topic: str = ""  # topic id; empty means no dead-letter policy
-    max_delivery_attempts: int = 5
+    max_delivery_attempts: int = google_defaults.MAX_DELIVERY_ATTEMPTS
     retry: PushRetry | None = None
-    message_retention_duration: float = 604800.0
+    message_retention_duration: float = google_defaults.MESSAGE_RETENTION_DURATION
     labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
     create_topic: bool = True  # desired-only: create the topic when it is missing
 
@@ -94,7 +96,7 @@ class Registry:
 
     source: str  # where it came from, for error messages and conflict reports
     project: str
-    location: str
+    location: str  # of its scheduler jobs (subscriptions are project-wide); "" for a SubscriberTask
     affix: str
     owner: str
     delimiter: str = "--"
@@ -111,8 +113,11 @@ class Registry:
 
     @property
     def prefix(self) -> str:
-        """Every resource this registry owns has a name starting with this (the ownership affix)."""
-        return f"{self.affix}{self.delimiter}"
+        """Every resource this registry owns has a name starting with this (the ownership affix).
+
+        Empty without an affix (only `task_manager` builds such a registry, as django-gcp allows):
+        then the ownership marker alone says what is ours."""
+        return f"{self.affix}{self.delimiter}" if self.affix else ""
 
     @property
     def is_empty(self) -> bool:

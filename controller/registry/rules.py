@@ -12,13 +12,8 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from croniter import croniter
+from controller.registry import crons, durations, errors, google_defaults, ownership, schemas
 
-from controller.registry import durations, errors, schemas
-
-# Written by the gcp adapters; a registry may not set or imitate them.
-OWNER_MARKER_PREFIX = "[gcptasks.dev/owner="
-RESERVED_LABELS = frozenset({"managed-by", "gcptasks-owner"})
 DESCRIPTION_LIMIT = 500  # Cloud Scheduler's limit, which our marker shares
 ATTEMPT_DEADLINE = (15.0, 1800.0)  # HTTP targets
 PUSH_BACKOFF = (0.0, 600.0)
@@ -28,15 +23,6 @@ METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 # Cloud Scheduler ignores or replaces these, so setting them would be drift forever.
 _REPLACED_HEADERS = frozenset({"host", "content-length", "user-agent"})
 _REPLACED_HEADER_PREFIXES = ("x-google-", "x-appengine-", "x-cloudscheduler")
-_MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC"
-_DAYS = "SUN MON TUE WED THU FRI SAT"
-# Names allowed in each of the 5 fields: unix-cron has no L, W, # or ? (croniter does).
-_CRON_NAMES: tuple[frozenset[str], ...] = (
-    *(frozenset[str]() for _ in range(3)),
-    frozenset(_MONTHS.split(" ")),
-    frozenset(_DAYS.split(" ")),
-)
-_CRON_FIELD = re.compile(r"^[0-9A-Za-z*,/-]+$")
 _NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
 
 Report = Callable[[list[str | int], str], None]
@@ -50,20 +36,6 @@ def _time_zones() -> frozenset[str]:
 def _valid(field: str, value: object) -> bool:
     pattern = schemas.load()["properties"]["spec"]["properties"][field]["pattern"]
     return isinstance(value, str) and re.match(pattern, value) is not None
-
-
-def cron_problem(schedule: str) -> str:
-    """Why `schedule` is not a unix-cron expression of 5 fields, or "" when it is one."""
-    fields = schedule.split()
-    if len(fields) != 5:
-        return f"{schedule!r} is not a unix-cron expression: expected 5 fields, got {len(fields)}"
-    for index, field in enumerate(fields):
-        names = {word.upper() for word in re.findall(r"[A-Za-z]+", field)}
-        if not _CRON_FIELD.match(field) or not names <= _CRON_NAMES[index]:
-            return f"{schedule!r} is not a unix-cron expression: bad field {field!r}"
-    if not croniter.is_valid(schedule):
-        return f"{schedule!r} is not a unix-cron expression"
-    return ""
 
 
 def time_zone_problem(name: str) -> str:
@@ -109,7 +81,9 @@ def check(document: Mapping[str, Any], source: str) -> list[errors.RegistryError
     return found
 
 
-def _duration(value: object) -> float | None:
+def _duration(value: object, default: float | None = None) -> float | None:
+    if value is None:
+        return default
     if not isinstance(value, str):
         return None
     try:
@@ -143,19 +117,19 @@ def _check_backoffs(
 
 def _check_job(item: Mapping[str, Any], path: list[str | int], owner: str, report: Report) -> None:
     schedule = item.get("schedule")
-    if isinstance(schedule, str) and schedule and (problem := cron_problem(schedule)):
+    if isinstance(schedule, str) and schedule and (problem := crons.problem(schedule)):
         report([*path, "schedule"], problem)
     zone = item.get("timeZone")
     if isinstance(zone, str) and zone and (problem := time_zone_problem(zone)):
         report([*path, "timeZone"], problem)
     description = item.get("description")
     if isinstance(description, str):
-        if OWNER_MARKER_PREFIX in description:
+        if ownership.MARKER_PREFIX in description:
             report(
                 [*path, "description"],
-                f"must not contain the ownership marker {OWNER_MARKER_PREFIX!r}",
+                f"must not contain the ownership marker {ownership.MARKER_PREFIX!r}",
             )
-        room = DESCRIPTION_LIMIT - len(f" {OWNER_MARKER_PREFIX}{owner}]")
+        room = DESCRIPTION_LIMIT - (len(ownership.describe("x", owner)) - 1)  # what the marker adds
         if len(description) > room:
             report(
                 [*path, "description"],
@@ -167,8 +141,8 @@ def _check_job(item: Mapping[str, Any], path: list[str | int], owner: str, repor
     retry = item.get("retryConfig")
     if isinstance(retry, Mapping):
         retry_path = [*path, "retryConfig"]
-        low = _duration(retry.get("minBackoffDuration", "5s"))
-        high = _duration(retry.get("maxBackoffDuration", "3600s"))
+        low = _duration(retry.get("minBackoffDuration"), google_defaults.MIN_BACKOFF_DURATION)
+        high = _duration(retry.get("maxBackoffDuration"), google_defaults.MAX_BACKOFF_DURATION)
         _check_backoffs(low, high, retry_path, "minBackoffDuration/maxBackoffDuration", report)
     _check_range(item, "attemptDeadline", ATTEMPT_DEADLINE, path, report)
 
@@ -200,11 +174,13 @@ def _check_subscription(
         retry_path: list[str | int] = [*path, "retryPolicy"]
         low = _check_range(retry, "minimumBackoff", PUSH_BACKOFF, retry_path, report)
         high = _check_range(retry, "maximumBackoff", PUSH_BACKOFF, retry_path, report)
-        low = 10.0 if low is None and "minimumBackoff" not in retry else low
-        high = 600.0 if high is None and "maximumBackoff" not in retry else high
+        if "minimumBackoff" not in retry:
+            low = google_defaults.MINIMUM_BACKOFF
+        if "maximumBackoff" not in retry:
+            high = google_defaults.MAXIMUM_BACKOFF
         _check_backoffs(low, high, retry_path, "minimumBackoff/maximumBackoff", report)
     _check_range(item, "messageRetentionDuration", RETENTION, path, report)
     labels = item.get("labels")
     if isinstance(labels, Mapping):
-        for key in sorted(RESERVED_LABELS & set(labels)):
+        for key in sorted(ownership.LABELS & set(labels)):
             report([*path, "labels", key], f"{key!r} is the controller's ownership label")

@@ -14,6 +14,8 @@ import pytest
 import yaml
 from helm_python import errors as helm_errors
 
+from controller.operator import handlers
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "gcp-tasks-controller"
 MANIFESTS = ROOT / "manifests"
@@ -113,7 +115,7 @@ def test_default_values_leave_optional_features_off():
     assert not any(arg.startswith("--namespace") for arg in args)
     (heartbeat,) = by_kind(objects, "ConfigMap")
     assert heartbeat["metadata"]["name"] == "gtc-gcp-tasks-controller-resync"
-    assert heartbeat["metadata"]["labels"]["gcptasks.dev/resync"] == "true"
+    assert heartbeat["metadata"]["labels"][handlers.RESYNC_LABEL] == "true"
 
 
 def test_the_pod_is_locked_down_and_probed():

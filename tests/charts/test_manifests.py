@@ -16,6 +16,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from controller.cli import main
+from controller.operator import handlers
 from controller.registry import custom_resources
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -92,6 +94,8 @@ def test_the_deployment_runs_the_operator_locked_down():
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     (peering,) = load_all(MANIFESTS / "peering.yaml")
     assert peering["metadata"]["name"] == "gcp-tasks-controller"
+    (heartbeat,) = load_all(MANIFESTS / "resync-configmap.yaml")
+    assert heartbeat["metadata"]["labels"][handlers.RESYNC_LABEL] == "true"
 
 
 def test_the_service_account_asks_for_workload_identity():
@@ -106,6 +110,8 @@ def test_samples_are_accepted_by_their_crd_or_are_valid_registries(path):
             kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
             registry = custom_resources.registry_configmap(obj)
             assert registry.scheduler_jobs and registry.subscriptions
+            labels = obj["metadata"]["labels"]
+            assert labels.items() >= custom_resources.REGISTRY_LABELS.items()
             continue
         validate_custom_resource(obj)
         assert custom_resources.custom_resource(obj).source.endswith(obj["metadata"]["name"])
@@ -116,7 +122,8 @@ def test_crds_have_status_printer_columns_and_short_names(kind):
     path = next(p for p in CRD_FILES if load_all(p)[0]["spec"]["names"]["kind"] == kind)
     (crd,) = load_all(path)
     (version,) = crd["spec"]["versions"]
-    assert crd["spec"]["group"] == "gcptasks.dev" and version["name"] == "v1"
+    assert crd["spec"]["group"] == custom_resources.GROUP
+    assert version["name"] == custom_resources.VERSION
     assert version["subresources"] == {"status": {}}
     columns = {c["name"]: c["jsonPath"] for c in version["additionalPrinterColumns"]}
     what = ("Schedule", ".spec.schedule") if kind == "PeriodicTask" else ("Topic", ".spec.topic")
@@ -203,4 +210,6 @@ def test_the_image_runs_as_the_user_the_deployment_asks_for():
     (container,) = pod["containers"]
     assert user == f"{pod['securityContext']['runAsUser']}:{pod['securityContext']['runAsGroup']}"
     assert 'ENTRYPOINT ["gcp-tasks-controller"]' in dockerfile
+    # The image is the controller: it installs the extra the base package leaves out.
+    assert any(f"'gcp-tasks-controller[{main.EXTRA}]'" in line for line in dockerfile)
     assert container["args"][0] == "run"

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from controller import metrics
-from controller.engine import reports
+from controller.engine import reports, scopes
 from controller.gcp import errors
 from controller.planning import plans
 
@@ -26,13 +26,16 @@ def _report() -> reports.PassReport:
         drift=(plans.Drift("schedule", "1", "2"), plans.Drift("time_zone", "UTC", "X")),
     )
     create = plans.Action(plans.Kind.SUBSCRIPTION, "shop--s", plans.Verb.CREATE)
-    outcomes = (
-        reports.Outcome(update, "p", "l", applied=True),
-        reports.Outcome(create, "p", "l", applied=True, error=errors.QuotaExceeded("slow down")),
+    updated = reports.Outcome(update, applied=True)
+    failed = reports.Outcome(create, applied=True, error=errors.QuotaExceeded("slow down"))
+    jobs = scopes.Scope(plans.Kind.SCHEDULER_JOB, "p", "l")
+    subs = scopes.Scope(plans.Kind.SUBSCRIPTION, "p", "")
+    done = (
+        reports.ScopeReport(jobs, plans.Plan((update,)), (updated,)),
+        reports.ScopeReport(subs, plans.Plan((create,)), (failed,)),
     )
-    scope = reports.ScopeReport("p", "l", plans.Plan((update, create)), outcomes)
     return reports.PassReport(
-        scopes=(scope,), api_calls=7, writes=3, api_errors={"RESOURCE_EXHAUSTED": 2}, duration=0.2
+        scopes=done, api_calls=7, writes=3, api_errors={"RESOURCE_EXHAUSTED": 2}, duration=0.2
     )
 
 

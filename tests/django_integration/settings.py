@@ -20,3 +20,5 @@ GCP_TASKS_RESOURCE_AFFIX = "test"
 GCP_TASKS_PROJECT = "test-project"
 GCP_TASKS_SERVICE_ACCOUNT_EMAIL = "tasks@test-project.iam.gserviceaccount.com"
 STATIC_URL = "/static/"  # the live server's static-files handler needs one
+# Django 6.1 warns (an error here) when email is sent without MAILERS; Django 5.2 ignores it.
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

@@ -6,6 +6,7 @@ from django.apps import apps
 from django.core import checks as django_checks
 from django.test import override_settings
 
+from controller.registry import custom_resources
 from django_integration import tasks
 from tests.django_integration.testapp import apps as testapp_apps
 from tests.django_integration.testapp import tasks as testapp_tasks
@@ -36,8 +37,8 @@ async def test_ready_exports_the_registry_to_the_configured_configmap(kmock, tmp
         await asyncio.to_thread(config.ready)  # a second worker: nothing to write
 
     stored = kmock.objects["v1/configmaps", "shop", "shop-registry"]
-    assert stored["metadata"]["labels"] == {"gcptasks.dev/registry": "true"}
-    assert '"owner": "test"' in stored["data"]["registry.json"]
+    assert stored["metadata"]["labels"] == dict(custom_resources.REGISTRY_LABELS)
+    assert '"owner": "test"' in stored["data"][custom_resources.REGISTRY_KEY]
     writes = [r for r in list(kmock) if r.method.upper() in ("POST", "PATCH", "PUT")]
     assert len(writes) == 1
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from controller.registry import custom_resources
 from django_integration import registry
 
 
@@ -60,7 +61,7 @@ async def test_also_writes_the_configmap_when_asked(kmock, tmp_path):
     assert "ConfigMap shop/shop-registry: created" in err
     assert "ConfigMap other/named: created" in again
     stored = kmock.objects["v1/configmaps", "shop", "shop-registry"]
-    assert stored["data"]["registry.json"] == out
+    assert stored["data"][custom_resources.REGISTRY_KEY] == out
 
 
 def test_an_unreachable_cluster_is_a_command_error():

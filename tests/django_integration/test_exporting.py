@@ -6,6 +6,7 @@ import pytest
 import structlog
 from django.test import override_settings
 
+from controller.registry import custom_resources
 from django_integration import exporting, registry
 
 CONFIGMAPS = "v1/configmaps"
@@ -34,8 +35,8 @@ async def test_a_missing_configmap_is_created_with_the_label(kmock, cluster):
     assert await export(DOCUMENT, cluster) == "created"
 
     stored = kmock.objects[CONFIGMAPS, "shop", "shop-registry"]
-    assert stored["data"] == {"registry.json": DOCUMENT}
-    assert stored["metadata"]["labels"] == {"gcptasks.dev/registry": "true"}
+    assert stored["data"] == {custom_resources.REGISTRY_KEY: DOCUMENT}
+    assert stored["metadata"]["labels"] == dict(custom_resources.REGISTRY_LABELS)
     assert all(r.headers["Authorization"] == "Bearer sa-token" for r in list(kmock))
 
 
@@ -51,7 +52,10 @@ async def test_a_changed_document_is_patched(kmock, cluster):
     changed = DOCUMENT.replace("v1", "v2")
     assert await export(changed, cluster) == "updated"
 
-    assert kmock.objects[CONFIGMAPS, "shop", "shop-registry"]["data"]["registry.json"] == changed
+    assert (
+        kmock.objects[CONFIGMAPS, "shop", "shop-registry"]["data"][custom_resources.REGISTRY_KEY]
+        == changed
+    )
     patch = writes(kmock)[-1]
     assert patch.method.upper() == "PATCH"
     assert patch.headers["Content-Type"] == "application/merge-patch+json"
@@ -66,8 +70,8 @@ async def test_a_configmap_someone_else_created_gets_the_label_and_data(kmock, c
     }
     assert await export(DOCUMENT, cluster) == "updated"
     stored = kmock.objects[CONFIGMAPS, "shop", "shop-registry"]
-    assert stored["data"] == {"other": "kept", "registry.json": DOCUMENT}
-    assert stored["metadata"]["labels"]["gcptasks.dev/registry"] == "true"
+    assert stored["data"] == {"other": "kept", custom_resources.REGISTRY_KEY: DOCUMENT}
+    assert stored["metadata"]["labels"][custom_resources.REGISTRY_LABEL] == "true"
 
 
 async def test_api_errors_are_export_errors(kmock, cluster):
@@ -142,8 +146,9 @@ async def test_startup_export_writes_the_app_registry(kmock, cluster, tmp_path):
     with _configured(kmock, tmp_path):
         await asyncio.to_thread(exporting.export_on_startup)
     stored = kmock.objects[CONFIGMAPS, "shop", "shop-registry"]
-    assert '"kind": "TaskRegistry"' in stored["data"]["registry.json"]
-    assert '"name": "test--hourlytask"' in stored["data"]["registry.json"]
+    # Read back the way the controller reads a registry ConfigMap.
+    exported = custom_resources.registry_configmap(stored)
+    assert "test--hourlytask" in [job.name for job in exported.scheduler_jobs]
 
 
 async def test_startup_export_failures_are_logged_never_raised(kmock, cluster, tmp_path):

@@ -1,14 +1,11 @@
-"""`task_manager`: django-gcp's command and report, run by the reconcile engine; it leaves the
-cloud exactly as `gcp-tasks-controller reconcile` does for the same app."""
+"""`task_manager`: django-gcp's command and report, run by the reconcile engine (that it leaves
+the cloud as `gcp-tasks-controller reconcile` does: tests/test_task_manager_and_reconcile.py)."""
 
 from __future__ import annotations
 
 import io
-import json
-import os
+import logging
 import pathlib
-import subprocess
-import sys
 
 import pytest
 from django.core.management import call_command
@@ -16,8 +13,10 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 from google.cloud import pubsub_v1, scheduler_v1
 
-from controller.gcp import scheduler_jobs
+from controller.gcp import subscriptions
+from controller.registry import model, ownership
 from django_integration.exceptions import UnknownActionError
+from django_integration.management.commands import task_manager
 from emulators import pubsub, running, testing
 from tests.django_integration.testapp import tasks as testapp_tasks
 
@@ -51,8 +50,8 @@ def test_reports_like_django_gcp_and_writes_only_differences(
         "- [+] test--hourlytask",
         "- [+] test--nightlysalesreport",
         "Successfully created 2 pubsub subscriptions to domain https://tasks.example.com",
-        "- [+] test--orders--ordereventssubscriber",
-        "- [+] test--test-events--recordingsubscriber",
+        "- [+] OrderEventsSubscriber",  # django-gcp names the task a subscription pushes to
+        "- [+] RecordingSubscriber",
     ]
     assert second.splitlines() == first.splitlines()[:3]
     assert cloud_scheduler_emulator.requests.writes() == []
@@ -70,7 +69,7 @@ def test_cleanup_deletes_owned_orphans_and_the_domain_can_be_overridden(
             parent=parent,
             job=scheduler_v1.Job(
                 name=f"{parent}/jobs/test--retired",
-                description=scheduler_jobs.describe("", "test"),
+                description=ownership.describe("", "test"),
                 schedule="0 1 * * *",
                 http_target=scheduler_v1.HttpTarget(uri="https://tasks.example.com/old"),
             ),
@@ -91,6 +90,132 @@ def test_cleanup_deletes_owned_orphans_and_the_domain_can_be_overridden(
     assert uris == [
         "https://new.example.com/gcp/tasks/HourlyTask",
         "https://new.example.com/gcp/tasks/NightlySalesReport",
+    ]
+
+
+def test_a_name_taken_by_a_job_that_is_not_ours_is_a_command_error(
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+) -> None:
+    parent = f"projects/{project}/locations/{LOCATION}"
+    scheduler_api.create_job(
+        parent=parent,
+        job=scheduler_v1.Job(
+            name=f"{parent}/jobs/test--hourlytask",
+            description="made by hand",
+            schedule="0 1 * * *",
+            http_target=scheduler_v1.HttpTarget(uri="https://elsewhere.example.com/"),
+        ),
+    )
+
+    with (
+        override_settings(GCP_TASKS_PROJECT=project),
+        pytest.raises(CommandError) as raised,
+    ):
+        _task_manager("create_scheduler_jobs")
+
+    assert str(raised.value).splitlines() == [
+        "Not every resource is in line:",
+        "scheduler_job 'test--hourlytask' already exists and is not ours (it has no ownership "
+        "marker); it is left alone",
+    ]
+    assert scheduler_api.get_job(name=f"{parent}/jobs/test--hourlytask").description == (
+        "made by hand"
+    )
+
+
+def _owned_subscription(
+    project: str, name: str, task: str, owner: str
+) -> pubsub_v1.types.Subscription:
+    orphan = model.Subscription(
+        name=name,
+        topic="test-events",
+        push_endpoint=f"https://tasks.example.com/gcp/subscriber-tasks/{task}",
+    )
+    return subscriptions.to_proto(orphan, owner, project)
+
+
+def test_cleanup_reports_deleted_subscriptions_by_task_like_django_gcp(
+    project: str, pubsub_emulator: pubsub.PubSubEmulator
+) -> None:
+    subscriber = pubsub_v1.SubscriberClient()
+    try:
+        with override_settings(GCP_TASKS_PROJECT=project):
+            _task_manager("create_pubsub_subscriptions")
+            retired = _owned_subscription(
+                project, "test--test-events--retiredsubscriber", "RetiredSubscriber", "test"
+            )
+            subscriber.create_subscription(request=retired)
+            cleaned = _task_manager("create_pubsub_subscriptions", "--cleanup")
+        names = sorted(
+            sub.name.rsplit("/", 1)[-1]
+            for sub in subscriber.list_subscriptions(project=f"projects/{project}")
+        )
+    finally:
+        subscriber.close()
+    assert cleaned.splitlines() == [
+        "Successfully created 3 pubsub subscriptions to domain https://tasks.example.com",
+        "- [+] OrderEventsSubscriber",
+        "- [+] RecordingSubscriber",
+        "- [-] RetiredSubscriber",
+    ]
+    assert names == [
+        "test--orders--ordereventssubscriber",
+        "test--test-events--recordingsubscriber",
+    ]
+
+
+@override_settings(GCP_TASKS_RESOURCE_AFFIX=None)
+def test_without_an_affix_resources_are_created_and_cleanup_is_skipped_with_a_warning(
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    parent = f"projects/{project}/locations/{LOCATION}"
+    subscriber = pubsub_v1.SubscriberClient()
+    try:
+        with override_settings(GCP_TASKS_PROJECT=project):
+            first = _task_manager("create_scheduler_jobs", "create_pubsub_subscriptions")
+            # Ours by its marker, declared by no task: only a cleanup could delete it.
+            scheduler_api.create_job(
+                parent=parent,
+                job=scheduler_v1.Job(
+                    name=f"{parent}/jobs/retired",
+                    description=ownership.describe("", "django"),
+                    schedule="0 1 * * *",
+                    http_target=scheduler_v1.HttpTarget(uri="https://tasks.example.com/old"),
+                ),
+            )
+            cloud_scheduler_emulator.requests.clear()
+            with caplog.at_level(logging.WARNING):
+                again = _task_manager(
+                    "create_scheduler_jobs", "create_pubsub_subscriptions", "--cleanup"
+                )
+        jobs = sorted(job.name.rsplit("/", 1)[-1] for job in scheduler_api.list_jobs(parent=parent))
+        subs = sorted(
+            sub.name.rsplit("/", 1)[-1]
+            for sub in subscriber.list_subscriptions(project=f"projects/{project}")
+        )
+    finally:
+        subscriber.close()
+
+    assert first.splitlines() == [
+        "Successfully created 2 scheduler jobs to domain https://tasks.example.com",
+        "- [+] hourlytask",
+        "- [+] nightlysalesreport",
+        "Successfully created 2 pubsub subscriptions to domain https://tasks.example.com",
+        "- [+] OrderEventsSubscriber",
+        "- [+] RecordingSubscriber",
+    ]
+    assert again == first
+    assert cloud_scheduler_emulator.requests.writes() == []
+    assert jobs == ["hourlytask", "nightlysalesreport", "retired"]
+    assert subs == ["orders--ordereventssubscriber", "test-events--recordingsubscriber"]
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, task_manager.CLEANUP_SKIPPED.format(kind="Scheduler Jobs")),
+        (logging.WARNING, task_manager.CLEANUP_SKIPPED.format(kind="PubSub Subscriptions")),
     ]
 
 
@@ -116,63 +241,3 @@ def test_an_invalid_registry_is_a_command_error_and_changes_nothing(
         _task_manager("create_scheduler_jobs")
 
     assert cloud_scheduler_emulator.requests.count() == 0
-
-
-def _cloud_state(project: str, subscriber: pubsub_v1.SubscriberClient, host: str) -> object:
-    """Every job and subscription of the project, with the project id taken out of names."""
-    client = testing.scheduler_client(host)
-    try:
-        jobs = [
-            scheduler_v1.Job.to_dict(job)
-            for job in client.list_jobs(parent=f"projects/{project}/locations/{LOCATION}")
-        ]
-    finally:
-        client.transport.close()
-    subs = [
-        pubsub_v1.types.Subscription.to_dict(sub)
-        for sub in subscriber.list_subscriptions(project=f"projects/{project}")
-    ]
-    for job in jobs:
-        for volatile in ("user_update_time", "schedule_time", "status", "last_attempt_time"):
-            job.pop(volatile, None)
-    # Sorted keys: the Pub/Sub emulator returns a map's entries (labels) in no fixed order.
-    text = json.dumps({"jobs": jobs, "subscriptions": subs}, sort_keys=True, default=str)
-    state = json.loads(text.replace(project, "PROJECT"))
-    return json.dumps({kind: sorted(items, key=repr) for kind, items in state.items()})
-
-
-def test_task_manager_and_reconcile_leave_the_same_cloud_state(
-    cloud_scheduler_emulator: running.Service,
-    cloud_tasks_emulator: running.Service,
-    pubsub_emulator: pubsub.PubSubEmulator,
-    tmp_path: pathlib.Path,
-) -> None:
-    by_task_manager, by_reconcile = testing.unique_project("tm"), testing.unique_project("rc")
-    manage = [sys.executable, str(ROOT / "examples" / "manage.py")]
-    base = {**os.environ, "DJANGO_SETTINGS_MODULE": "examples.project.settings"}
-
-    def run(command: list[str], project: str) -> None:
-        env = {**base, "GOOGLE_CLOUD_PROJECT": project}
-        result = subprocess.run(
-            command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
-        )
-        assert result.returncode == 0, result.stderr
-
-    run(
-        [*manage, "task_manager", "create_scheduler_jobs", "create_pubsub_subscriptions"],
-        by_task_manager,
-    )
-    registry = tmp_path / "registry.json"
-    run([*manage, "export_task_registry", "--output", str(registry)], by_reconcile)
-    controller = pathlib.Path(sys.executable).parent / "gcp-tasks-controller"
-    run([str(controller), "reconcile", "--registry", str(registry)], by_reconcile)
-
-    subscriber = pubsub_v1.SubscriberClient()
-    try:
-        host = cloud_scheduler_emulator.host
-        state = _cloud_state(by_task_manager, subscriber, host)
-        assert state == _cloud_state(by_reconcile, subscriber, host)
-    finally:
-        subscriber.close()
-    assert "shop--nightlysalesreport" in str(state)
-    assert "shop--orders--ordereventssubscriber" in str(state)

@@ -7,17 +7,17 @@ import re
 
 import pytest
 
-from controller.cli import exits, main
+from controller.cli import commands, exits
 from tests.docs import pages
 
 PAGE = pages.DOCS / "controller.md"
 
 
-def commands() -> dict[str, argparse.ArgumentParser]:
+def subcommands() -> dict[str, argparse.ArgumentParser]:
     """The console script's subcommands, as the parser the script itself uses builds them."""
     (subparsers,) = (
         action
-        for action in main.parser()._actions
+        for action in commands.parser()._actions
         if isinstance(action, argparse._SubParsersAction)
     )
     return dict(subparsers.choices)
@@ -51,12 +51,12 @@ def documented_for(command: str) -> dict[str, dict[str, str]]:
 def test_the_commands_table_names_every_command() -> None:
     table = pages.tables(pages.section(pages.read(PAGE), "Commands"))[0]
     documented = {pages.first_code(row["command"]).split()[1] for row in table}
-    assert documented == set(commands())
+    assert documented == set(subcommands())
 
 
-@pytest.mark.parametrize("command", sorted(commands()))
+@pytest.mark.parametrize("command", sorted(subcommands()))
 def test_the_options_table_lists_exactly_the_options_of_each_command(command: str) -> None:
-    assert set(documented_for(command)) == set(visible_options(commands()[command]))
+    assert set(documented_for(command)) == set(visible_options(subcommands()[command]))
 
 
 def test_every_documented_option_is_listed_once() -> None:
@@ -64,11 +64,11 @@ def test_every_documented_option_is_listed_once() -> None:
     assert len(options) == len(set(options))
 
 
-@pytest.mark.parametrize("command", sorted(commands()))
+@pytest.mark.parametrize("command", sorted(subcommands()))
 def test_documented_defaults_are_the_parsers_defaults(command: str) -> None:
     rows = documented_for(command)
     checked = 0
-    for option, action in visible_options(commands()[command]).items():
+    for option, action in visible_options(subcommands()[command]).items():
         if action.default in (None, False, [], ""):
             continue  # "off", "none", "standalone": said in words
         documented = pages.first_code(rows[option]["default"])
@@ -81,7 +81,7 @@ def test_documented_defaults_are_the_parsers_defaults(command: str) -> None:
 
 
 def test_documented_choices_are_the_parsers_choices() -> None:
-    for command, parser in commands().items():
+    for command, parser in subcommands().items():
         for option, action in visible_options(parser).items():
             if action.choices is None:
                 continue

@@ -1,6 +1,10 @@
-"""The command line itself: usage errors are invalid input (exit 2), help exits 0."""
+"""The command line itself: usage errors are invalid input (exit 2), help exits 0, and a missing
+controller extra is named."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import pytest
 
@@ -35,3 +39,22 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 def test_help_exits_0(argv: list[str], mentions: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main.main(argv) == exits.CONVERGED
     assert mentions in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("missing", ["kopf", "prometheus_client"])
+def test_a_missing_controller_extra_is_named_in_one_line(missing: str) -> None:
+    # A fresh interpreter in which the package cannot be imported, as without the extra.
+    script = (
+        f"import sys; sys.modules[{missing!r}] = None; from controller.cli import main; "
+        "sys.exit(main.main(['run', '--help']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert done.returncode == exits.INVALID
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        f"gcp-tasks-controller: {missing} is not installed; the controller needs the "
+        f"'{main.EXTRA}' extra: pip install 'gcp-tasks-controller[{main.EXTRA}]'"
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
 import pytest
@@ -9,7 +10,7 @@ from google.cloud import scheduler_v1
 from google.protobuf import field_mask_pb2
 
 from controller.cli import exits, main, plan
-from controller.engine import reports
+from controller.engine import reports, scopes
 from controller.gcp import errors
 from controller.planning import plans
 from emulators import running
@@ -64,11 +65,15 @@ def test_plan_of_invalid_input_exits_2(emulators: running.Service, tmp_path: pat
     assert emulators.requests.count() == 0
 
 
+JOBS = scopes.Scope(plans.Kind.SCHEDULER_JOB, "p", "l")
+SUBSCRIPTIONS = scopes.Scope(plans.Kind.SUBSCRIPTION, "p", "")
+
+
 @pytest.mark.parametrize(
     ("scope", "expected"),
     [
         (
-            reports.ScopeReport("p", "l", error=errors.PermissionDenied("denied")),
+            reports.ScopeReport(JOBS, error=errors.PermissionDenied("denied")),
             [
                 "projects/p/locations/l:",
                 "  cannot list the actual state: PERMISSION_DENIED: denied",
@@ -76,18 +81,11 @@ def test_plan_of_invalid_input_exits_2(emulators: running.Service, tmp_path: pat
         ),
         (
             reports.ScopeReport(
-                "p",
-                "l",
+                JOBS,
                 plan=plans.Plan(
                     actions=(
                         plans.Action(plans.Kind.SCHEDULER_JOB, "a", plans.Verb.DELETE, reason="x"),
-                        plans.Action(
-                            plans.Kind.SUBSCRIPTION,
-                            "s",
-                            plans.Verb.RECREATE_NEEDED,
-                            drift=(plans.Drift("filter", "a", "b"),),
-                            reason="immutable",
-                        ),
+                        plans.Action(plans.Kind.SCHEDULER_JOB, "b", plans.Verb.UNCHANGED),
                     ),
                     refused="too many deletions",
                 ),
@@ -96,17 +94,45 @@ def test_plan_of_invalid_input_exits_2(emulators: running.Service, tmp_path: pat
                 "projects/p/locations/l:",
                 "  REFUSED, nothing would be applied: too many deletions",
                 "  - delete          scheduler_job a",
+            ],
+        ),
+        (
+            reports.ScopeReport(
+                SUBSCRIPTIONS,
+                plan=plans.Plan(
+                    actions=(
+                        plans.Action(
+                            plans.Kind.SUBSCRIPTION,
+                            "s",
+                            plans.Verb.RECREATE_NEEDED,
+                            drift=(plans.Drift("filter", "a", "b"),),
+                            reason="immutable",
+                        ),
+                    ),
+                ),
+            ),
+            [
+                "projects/p:",
                 "  ! recreate_needed subscription  s  (filter)  # immutable",
             ],
         ),
+        (
+            reports.ScopeReport(
+                SUBSCRIPTIONS,
+                plan=plans.Plan(
+                    actions=(plans.Action(plans.Kind.SUBSCRIPTION, "s", plans.Verb.UNCHANGED),)
+                ),
+            ),
+            [],
+        ),
     ],
-    ids=["list-failed", "refused"],
+    ids=["list-failed", "refused", "subscriptions-are-project-wide", "nothing-to-show"],
 )
 def test_render(scope: reports.ScopeReport, expected: list[str]) -> None:
     outcomes = tuple(
-        reports.Outcome(action, "p", "l") for action in (scope.plan.actions if scope.plan else ())
+        reports.Outcome(action) for action in (scope.plan.actions if scope.plan else ())
     )
-    scope = reports.ScopeReport(scope.project, scope.location, scope.plan, outcomes, scope.error)
+    scope = dataclasses.replace(scope, outcomes=outcomes)
 
     lines = plan.render(reports.PassReport(scopes=(scope,))).splitlines()
 

@@ -21,7 +21,7 @@ from controller.engine import progress, reconciling
 from controller.gcp import calling, errors
 from controller.gcp import clients as gcp_clients
 from controller.planning import plans, policies
-from controller.registry import model
+from controller.registry import model, ownership
 from emulators import faults, pubsub, running
 from tests.controller import resources
 from tests.controller.fake_time import FakeTime
@@ -90,7 +90,7 @@ def test_first_pass_creates_everything_and_second_pass_writes_nothing(
     assert set(listed) == {"shop--orders--order-created", "shop--orders--order-paid"}
     paid = listed["shop--orders--order-paid"]
     assert paid.dead_letter_policy.dead_letter_topic == f"projects/{project}/topics/orders-dead"
-    assert dict(paid.labels) == {"managed-by": "gcp-tasks-controller", "gcptasks-owner": "shop"}
+    assert dict(paid.labels) == ownership.labels("shop")
     assert first.owned() == {"scheduler_job": 2, "subscription": 2}
 
     requests.clear()
@@ -265,7 +265,7 @@ def test_deleted_subscription_is_recreated(
     assert cloud_scheduler_emulator.requests.writes() == []
     recreated = subscriber_api.get_subscription(subscription=path)
     assert recreated.push_config.push_endpoint.endswith("/order-paid")
-    assert recreated.labels["gcptasks-owner"] == "shop"
+    assert recreated.labels[ownership.OWNER_LABEL] == "shop"
 
 
 class _Recorder(grpc.UnaryUnaryClientInterceptor):
@@ -362,7 +362,7 @@ def test_resources_without_our_marker_are_never_touched(
         pubsub_types.Subscription(  # pull, with our labels: still never ours
             name=f"projects/{project}/subscriptions/shop--orders--pull",
             topic=f"projects/{project}/topics/orders",
-            labels={"managed-by": "gcp-tasks-controller", "gcptasks-owner": "shop"},
+            labels=ownership.labels("shop"),
         ),
     ]
     for sub in foreign_subs:
@@ -378,7 +378,7 @@ def test_resources_without_our_marker_are_never_touched(
     # The only write: creating the one desired job whose name was free.
     assert [w.method for w in cloud_scheduler_emulator.requests.writes()] == ["CreateJob"]
     assert scheduler_api.get_job(name=f"{parent}/jobs/shop--other").description.endswith(
-        "[gcptasks.dev/owner=shop]"
+        ownership.marker("shop")
     )
     verbs = {(o.action.name, o.action.verb) for o in report.outcomes}
     assert ("shop--cleanup", plans.Verb.CONFLICT) in verbs
@@ -555,6 +555,42 @@ def test_immutable_subscription_field_needs_recreate_permission(
     )
     assert stored.enable_message_ordering
     assert allowed.run_pass([ordered]).writes == 0
+
+
+def test_one_owner_in_two_locations_shares_its_projects_subscriptions(
+    clients: gcp_clients.Clients, project: str, cloud_scheduler_emulator: running.Service
+) -> None:
+    europe = resources.registry(
+        project, jobs=(resources.job("eu"),), subs=(resources.subscription("eu"),), source="eu"
+    )
+    america = dataclasses.replace(
+        resources.registry(
+            project, jobs=(resources.job("us"),), subs=(resources.subscription("us"),), source="us"
+        ),
+        location="us-central1",
+    )
+    reconciler = reconciling.Reconciler(clients, **FAST)
+
+    first = reconciler.run_pass([europe, america])
+    second = reconciler.run_pass([europe, america])
+
+    assert first.converged and first.conflicts == ()
+    assert first.counts() == {"create": 4}
+    # Subscriptions are one project-wide List: neither location sees the other's as orphans.
+    assert second.converged and second.counts() == {"unchanged": 4} and second.writes == 0
+    assert [s.scope.parent for s in second.scopes] == [
+        f"projects/{project}/locations/europe-west1",
+        f"projects/{project}/locations/us-central1",
+        f"projects/{project}",
+    ]
+    assert cloud_scheduler_emulator.requests.count("ListJobs") == 4
+    for source, job, sub in (
+        ("eu", "shop--eu", "shop--orders--eu"),
+        ("us", "shop--us", "shop--orders--us"),
+    ):
+        result = second.for_source(source)
+        assert result is not None and result.converged
+        assert [o.action.name for o in result.outcomes] == [job, sub]
 
 
 # -- a Create whose answer was lost: the retry meets ALREADY_EXISTS ------------------------------

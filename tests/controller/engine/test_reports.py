@@ -1,16 +1,19 @@
-"""Pass reports: what counts as converged, pending, failed, and how many resources we own."""
+"""Pass reports: what counts as converged, pending, failed, owned, and each source's result."""
 
 from __future__ import annotations
 
 import pytest
 
-from controller.engine import reports
+from controller.engine import reports, scopes
 from controller.gcp import errors
 from controller.planning import plans
 from controller.registry import merging, model
 
 JOB = plans.Kind.SCHEDULER_JOB
 SUB = plans.Kind.SUBSCRIPTION
+JOBS = scopes.Scope(JOB, "p", "l")
+SUBSCRIPTIONS = scopes.Scope(SUB, "p", "")
+DENIED = errors.PermissionDenied("no")
 
 
 def _outcome(
@@ -20,16 +23,42 @@ def _outcome(
     *,
     applied: bool = True,
     error: errors.ApiError | None = None,
+    owner: str = "shop",
+    reason: str = "",
 ) -> reports.Outcome:
-    action = plans.Action(kind=kind, name=name, verb=verb)
-    applied = applied and action.is_write
-    return reports.Outcome(action, "p", "l", applied=applied, error=error)
+    job = model.SchedulerJob(name, "* * * * *", "https://x")
+    sub = model.Subscription(name, "t", "https://x")
+    orphan = verb in (plans.Verb.DELETE, plans.Verb.ORPHAN_KEPT)
+    desired = None if orphan else job if kind is JOB else sub
+    action = plans.Action(kind, name, verb, desired=desired, owner=owner, reason=reason)
+    return reports.Outcome(action, applied=applied and action.is_write, error=error)
+
+
+def _scope(
+    *outcomes: reports.Outcome, scope: scopes.Scope = JOBS, refused: str = ""
+) -> reports.ScopeReport:
+    plan = plans.Plan(actions=tuple(o.action for o in outcomes), refused=refused)
+    return reports.ScopeReport(scope, plan=plan, outcomes=outcomes)
 
 
 def _report(*outcomes: reports.Outcome, refused: str = "") -> reports.PassReport:
-    plan = plans.Plan(actions=tuple(o.action for o in outcomes), refused=refused)
-    scope = reports.ScopeReport("p", "l", plan=plan, outcomes=outcomes)
-    return reports.PassReport(scopes=(scope,))
+    registry = _registry(*(o.action.name for o in outcomes if o.action.desired is not None))
+    scope_reports = (_scope(*outcomes, refused=refused),)
+    return reports.PassReport(
+        scopes=scope_reports, results=reports.results([registry], scope_reports, (), [JOB])
+    )
+
+
+def _registry(*jobs: str, subs: tuple[str, ...] = (), source: str = "a.json") -> model.Registry:
+    return model.Registry(
+        source=source,
+        project="p",
+        location="l",
+        affix="shop",
+        owner="shop",
+        scheduler_jobs=tuple(model.SchedulerJob(n, "* * * * *", "https://x") for n in jobs),
+        subscriptions=tuple(model.Subscription(n, "t", "https://x") for n in subs),
+    )
 
 
 @pytest.mark.parametrize(
@@ -40,7 +69,7 @@ def _report(*outcomes: reports.Outcome, refused: str = "") -> reports.PassReport
         ((_outcome(plans.Verb.CREATE, applied=False),), False, 1),  # dry run
         ((_outcome(plans.Verb.RECREATE_NEEDED, kind=SUB),), False, 1),
         ((_outcome(plans.Verb.CONFLICT),), False, 1),
-        ((_outcome(plans.Verb.ORPHAN_KEPT),), True, 0),
+        ((_outcome(plans.Verb.ORPHAN_KEPT, "old"),), True, 0),
         ((_outcome(plans.Verb.UPDATE, error=errors.Unavailable("down")),), False, 0),
     ],
 )
@@ -50,15 +79,24 @@ def test_converged_and_pending(
     report = _report(*outcomes)
 
     assert report.converged is converged
+    assert report.for_source("a.json").converged is converged  # type: ignore[union-attr]
     assert len(report.pending) == pending
 
 
-def test_listing_failure_is_a_failure() -> None:
-    error = errors.PermissionDenied("no")
-    report = reports.PassReport(scopes=(reports.ScopeReport("p", "l", error=error),))
+def test_listing_failure_is_a_failure_of_every_source_in_the_scope() -> None:
+    registry = _registry("shop--a")
+    failed = (reports.ScopeReport(JOBS, error=DENIED),)
+    report = reports.PassReport(
+        scopes=failed, results=reports.results([registry], failed, (), [JOB])
+    )
 
-    assert report.failures == (error,) and report.failed and not report.converged
-    assert report.plans == ()
+    assert report.failures == (DENIED,) and report.failed and not report.converged
+    result = report.for_source("a.json")
+    assert result is not None
+    assert [(p.cause, p.api_failure) for p in result.problems] == [
+        (reports.Cause.LIST_FAILED, True)
+    ]
+    assert result.problems[0].message == "listing failed: no"
 
 
 @pytest.mark.parametrize(
@@ -68,9 +106,9 @@ def test_listing_failure_is_a_failure() -> None:
             (
                 _outcome(plans.Verb.CREATE, "a"),
                 _outcome(plans.Verb.PAUSE, "a"),  # created then paused: still one job
-                _outcome(plans.Verb.UNCHANGED, "b", SUB),
+                _outcome(plans.Verb.UNCHANGED, "b"),
             ),
-            {"scheduler_job": 1, "subscription": 1},
+            {"scheduler_job": 2, "subscription": 0},
         ),
         (
             (
@@ -100,25 +138,54 @@ def test_counts_per_verb() -> None:
     assert report.counts() == {"create": 2, "unchanged": 1}
 
 
-def test_outcomes_and_conflicts_for_one_registry() -> None:
-    mine = plans.Action(JOB, "shop--a", plans.Verb.CREATE, owner="shop")
-    orphan = plans.Action(JOB, "shop--old", plans.Verb.DELETE, owner="shop")
-    theirs = plans.Action(JOB, "blog--a", plans.Verb.CREATE, owner="blog")
-    outcomes = tuple(reports.Outcome(a, "p", "l", applied=True) for a in (mine, orphan, theirs))
-    conflict = merging.Conflict("subscription", "x", "p", "", ("a.json", "b.json"), "twice")
-    report = reports.PassReport(
-        scopes=(reports.ScopeReport("p", "l", plans.Plan((mine, orphan, theirs)), outcomes),),
-        conflicts=(conflict,),
+def test_a_source_gets_its_resources_and_its_owners_orphans_only() -> None:
+    mine = _outcome(plans.Verb.CREATE, "shop--a")
+    orphan = _outcome(plans.Verb.DELETE, "shop--old")
+    theirs = _outcome(plans.Verb.CREATE, "blog--a", owner="blog")
+    their_orphan = _outcome(plans.Verb.DELETE, "blog--old", owner="blog")
+    sub = _outcome(plans.Verb.UNCHANGED, "shop--t--s", SUB)
+    done = (
+        _scope(mine, orphan, theirs, their_orphan),
+        _scope(sub, scope=SUBSCRIPTIONS),
     )
-    registry = model.Registry(
-        source="a.json",
-        project="p",
-        location="l",
-        affix="shop",
-        owner="shop",
-        scheduler_jobs=(model.SchedulerJob("shop--a", "* * * * *", "https://x"),),
-    )
+    found = reports.results([_registry("shop--a", subs=("shop--t--s",))], done, (), [JOB, SUB])
 
-    assert [o.action.name for o in report.outcomes_for(registry)] == ["shop--a", "shop--old"]
-    assert report.conflicts_for("a.json") == (conflict,)
-    assert report.conflicts_for("c.json") == ()
+    assert [o.action.name for o in found["a.json"].outcomes] == [
+        "shop--a",
+        "shop--old",
+        "shop--t--s",
+    ]
+    assert found["a.json"].written == (mine, orphan)
+
+
+def test_problems_come_most_serious_first_each_once() -> None:
+    conflict = merging.Conflict("scheduler_job", "shop--x", "p", "l", ("a.json", "b"), "twice")
+    failed = _outcome(plans.Verb.UPDATE, "shop--a", error=DENIED)
+    blocked = _outcome(plans.Verb.RECREATE_NEEDED, "shop--t--s", SUB, reason="immutable filter")
+    taken = _outcome(plans.Verb.CONFLICT, "shop--b", reason="not ours")
+    done = (
+        _scope(failed, taken, taken),
+        _scope(blocked, scope=SUBSCRIPTIONS, refused="too many deletions"),
+    )
+    registry = _registry("shop--a", "shop--b", "shop--x", subs=("shop--t--s",))
+
+    result = reports.results([registry], done, (conflict,), [JOB, SUB])["a.json"]
+
+    assert [(p.cause, p.message) for p in result.problems] == [
+        (reports.Cause.CONFLICT, "twice"),
+        (reports.Cause.CONFLICT, "not ours"),
+        (reports.Cause.WRITE_FAILED, "update shop--a failed: no"),
+        (reports.Cause.REFUSED, "too many deletions"),
+        (reports.Cause.RECREATE_NEEDED, "immutable filter"),
+    ]
+
+
+def test_kinds_not_reconciled_and_sources_not_in_the_pass_have_no_result() -> None:
+    registry = _registry("shop--a", subs=("shop--t--s",))
+    done = (_scope(_outcome(plans.Verb.UNCHANGED, "shop--a")),)
+    report = reports.PassReport(scopes=done, results=reports.results([registry], done, (), [JOB]))
+
+    result = report.for_source("a.json")
+    assert result is not None and result.converged
+    assert [o.action.kind for o in result.outcomes] == [JOB]
+    assert report.for_source("elsewhere.json") is None

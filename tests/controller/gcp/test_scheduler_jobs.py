@@ -1,4 +1,4 @@
-"""The Cloud Scheduler adapter: marker, proto conversion, paginated listing, masked writes."""
+"""The Cloud Scheduler adapter: proto conversion, paginated listing, masked writes."""
 
 from __future__ import annotations
 
@@ -12,27 +12,6 @@ from emulators import running
 from tests.controller import resources
 
 PARENT = "projects/p/locations/europe-west1"
-
-
-@pytest.mark.parametrize(
-    ("description", "owner", "stored"),
-    [
-        ("", "shop", "[gcptasks.dev/owner=shop]"),
-        ("Nightly clean-up", "shop", "Nightly clean-up [gcptasks.dev/owner=shop]"),
-        ("has [brackets]", "a-b_c", "has [brackets] [gcptasks.dev/owner=a-b_c]"),
-    ],
-)
-def test_marker_round_trip(description: str, owner: str, stored: str) -> None:
-    assert scheduler_jobs.describe(description, owner) == stored
-    assert scheduler_jobs.parse_description(stored) == (description, owner)
-
-
-@pytest.mark.parametrize(
-    "stored",
-    ["", "hand-made", "[gcptasks.dev/owner=shop] then more", "[gcptasks.dev/owner=]"],
-)
-def test_descriptions_without_a_trailing_marker_are_not_ours(stored: str) -> None:
-    assert scheduler_jobs.parse_description(stored) == (stored, None)
 
 
 @pytest.mark.parametrize(

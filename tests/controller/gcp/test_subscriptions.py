@@ -8,7 +8,7 @@ from google.pubsub_v1 import types
 
 from controller.gcp import calling, errors, subscriptions
 from controller.gcp import clients as gcp_clients
-from controller.registry import model
+from controller.registry import model, ownership
 from tests.controller import resources
 
 
@@ -34,8 +34,7 @@ def test_proto_round_trip(subscription: model.Subscription) -> None:
 
     observed = subscriptions.from_proto(proto, "p")
 
-    assert proto.labels["managed-by"] == "gcp-tasks-controller"
-    assert proto.labels["gcptasks-owner"] == "shop"
+    assert ownership.labels("shop").items() <= proto.labels.items()
     assert observed == model.ObservedSubscription(subscription, owner="shop", push=True)
 
 
@@ -43,9 +42,14 @@ def test_proto_round_trip(subscription: model.Subscription) -> None:
     ("labels", "push_endpoint", "owner", "push"),
     [
         ({}, "https://x", None, True),
-        ({"gcptasks-owner": "shop"}, "https://x", None, True),
-        ({"managed-by": "someone-else", "gcptasks-owner": "shop"}, "https://x", None, True),
-        ({"managed-by": "gcp-tasks-controller", "gcptasks-owner": "shop"}, "", "shop", False),
+        ({ownership.OWNER_LABEL: "shop"}, "https://x", None, True),
+        (
+            {ownership.MANAGED_BY_LABEL: "someone-else", ownership.OWNER_LABEL: "shop"},
+            "https://x",
+            None,
+            True,
+        ),
+        (ownership.labels("shop"), "", "shop", False),
     ],
 )
 def test_ownership_comes_from_both_labels(
@@ -127,7 +131,7 @@ def test_update_sends_top_level_mask_and_recreate_replaces(
 
     stored = subscriber_api.get_subscription(subscription=subs.path(desired.name))
     assert stored.enable_message_ordering
-    assert stored.labels["gcptasks-owner"] == "shop"
+    assert stored.labels[ownership.OWNER_LABEL] == "shop"
     subs.delete(desired.name)
     assert subs.list() == []
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from controller.operator import declarations
-from controller.planning import plans
 from controller.registry import custom_resources, model
 
 DEFAULTS = custom_resources.Defaults(project="shop-prod", location="europe-west1")
@@ -30,11 +29,6 @@ def test_a_custom_resource_declares_its_registry_and_how_to_post_events_on_it():
     }
     assert item.generation == 2
     assert item.cloud_resource_name.endswith("/jobs/shop--nightly")
-    create = plans.Action(plans.Kind.SCHEDULER_JOB, "shop--nightly", plans.Verb.CREATE)
-    other = plans.Action(plans.Kind.SUBSCRIPTION, "shop--nightly", plans.Verb.CREATE)
-    assert item.declares(create) and not item.declares(other)
-    assert item.in_scope("shop-prod", "europe-west1")
-    assert not item.in_scope("shop-prod", "us-east1")
 
 
 def test_an_object_being_deleted_takes_no_part_in_passes():
@@ -46,7 +40,7 @@ def test_an_object_being_deleted_takes_no_part_in_passes():
 def test_an_invalid_configmap_declares_its_error():
     body = {
         "metadata": {"name": "shop-tasks", "namespace": "shop"},
-        "data": {"registry.json": json.dumps({"kind": "Nope"})},
+        "data": {custom_resources.REGISTRY_KEY: json.dumps({"kind": "Nope"})},
     }
     item = declarations.from_configmap(body)
     assert item.registry is None and item.error is not None and not item.usable
@@ -66,8 +60,10 @@ def test_collect_reads_every_index_and_orders_by_source():
         "unrelated": {"x": Store(["ignored"])},
     }
     assert declarations.collect(indices) == (second, first)
-    assert declarations.registries([first, second], ["ConfigMap"]) == []
-    assert len(declarations.registries([first, second], ["PeriodicTask"])) == 2
+    deleting = declarations.from_custom_resource(
+        periodic_task("c", deletionTimestamp="2025-01-01T00:00:00Z"), DEFAULTS
+    )
+    assert declarations.registries([first, second, deleting]) == [first.registry, second.registry]
 
 
 def test_an_invalid_object_keeps_its_last_valid_registry_until_it_is_recreated():
@@ -84,5 +80,5 @@ def test_an_invalid_object_keeps_its_last_valid_registry_until_it_is_recreated()
     recreated = declared("uid-2", "every day")  # deleted and created again: a new object
 
     assert invalid.error is not None and invalid.registry == valid.registry and invalid.usable
-    assert declarations.registries([invalid], ["PeriodicTask"]) == [valid.registry]
+    assert declarations.registries([invalid]) == [valid.registry]
     assert recreated.error is not None and recreated.registry is None and not recreated.usable

@@ -24,7 +24,7 @@ from google.api_core import exceptions as google_exceptions
 from google.protobuf import field_mask_pb2
 
 from controller import logs
-from controller.registry import custom_resources
+from controller.registry import custom_resources, ownership
 from tests.controller.operator.conftest import LOCATION, PROJECT, Kube, eventually
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -100,7 +100,7 @@ async def test_a_periodic_task_creates_its_job_and_becomes_ready(start_operator,
     assert job.schedule == "0 3 * * *"
     assert job.time_zone == "Europe/Amsterdam"
     assert job.http_target.uri == "https://shop.example.com/tasks/nightly/"
-    assert "[gcptasks.dev/owner=shop_nightly_" in job.description
+    assert f"{ownership.MARKER_PREFIX}shop_nightly_" in job.description
     status = obj["status"]
     assert status["observedGeneration"] == obj["metadata"]["generation"] == 1
     assert status["cloudResourceName"] == JOB
@@ -271,7 +271,7 @@ async def test_a_subscriber_task_creates_its_push_subscription(start_operator, k
     assert subscription.push_config.push_endpoint == "https://shop.example.com/order-created/"
     assert subscription.ack_deadline_seconds == 30
     assert subscription.labels["team"] == "checkout"
-    assert subscription.labels["managed-by"] == "gcp-tasks-controller"
+    assert subscription.labels[ownership.MANAGED_BY_LABEL] == ownership.MANAGED_BY
 
 
 def registry_configmap() -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from controller.planning import diffs
-from controller.registry import model
+from controller.registry import model, ownership
 
 URI = "https://shop.example/gcp-tasks/report"
 TOKEN = model.OidcToken("tasks@shop-prod.iam.gserviceaccount.com")
@@ -208,8 +208,7 @@ SUB_CASES = [
         sub(
             labels={
                 "team": "checkout",
-                "managed-by": "gcp-tasks-controller",
-                "gcptasks-owner": "shop",
+                **ownership.labels("shop"),
                 "cost-center": "7",
             }
         ),

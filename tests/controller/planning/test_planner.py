@@ -626,3 +626,27 @@ def test_unmerged_duplicates_in_one_pass_are_conflicts_not_writes() -> None:
         plan.actions[0].reason
         == "scheduler_job 'shop--a' is claimed by one and two; left untouched"
     )
+
+
+def test_a_kind_not_covered_by_the_scope_is_not_planned() -> None:
+    claimed = merging.Conflict(
+        "subscription", S.name, "shop-prod", "", ("x", "file:shop.json"), "r"
+    )
+    desired = [reg(A, S), reg(changed(S, topic="other"), source="two")]
+
+    jobs_only = planner.plan(desired, [seen(B)], None, conflicts=[claimed])
+    subs_only = planner.plan(desired, None, [], conflicts=[claimed])
+
+    assert summary(jobs_only) == [
+        ("job", "shop--a", "create", ()),
+        ("job", "shop--b", "delete", ()),
+    ]
+    assert summary(subs_only) == [("sub", S.name, "conflict", ())]
+
+
+def test_an_owner_with_subscriptions_but_no_jobs_left_is_a_mass_deletion_of_its_jobs() -> None:
+    # Planned kind by kind, the owner is still judged on everything it declares.
+    plan = planner.plan([reg(S)], [seen(A), seen(B)], None)
+
+    assert [a.verb for a in plan.actions] == [plans.Verb.DELETE, plans.Verb.DELETE]
+    assert "2 of 2 scheduler_jobs of owner 'shop'" in plan.refused

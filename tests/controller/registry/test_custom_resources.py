@@ -72,7 +72,7 @@ def test_a_subscriber_task_is_a_one_subscription_registry():
     )
     assert subscription.retry == model.PushRetry(minimum_backoff=5.0, maximum_backoff=60.0)
     assert dict(subscription.labels) == {"team": "checkout"}
-    assert registry.location == custom_resources.SUBSCRIPTION_LOCATION
+    assert registry.location == ""  # subscriptions are project-wide
     assert custom_resources.cloud_resource_name(registry) == (
         "projects/shop-prod/subscriptions/shop--orders--order-created"
     )
@@ -179,6 +179,14 @@ def test_the_owner_changes_when_the_resource_is_renamed():
     after = custom_resources.periodic_task(periodic_task(name="renamed"), DEFAULTS)
     assert before.owner != after.owner
     assert before.owner == custom_resources.periodic_task(periodic_task(), DEFAULTS).owner
+
+
+def test_owners_stay_those_already_written_in_the_cloud():
+    # Resources made by earlier versions carry these markers; a new value would disown them.
+    periodic = custom_resources.periodic_task(periodic_task(), DEFAULTS)
+    subscriber = custom_resources.subscriber_task(subscriber_task(), DEFAULTS)
+    assert periodic.owner == "shop_nightly-report_8fbef3952822"
+    assert subscriber.owner == "shop_order-created_768671b0bbdc"
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from controller.registry import documents, errors, model
+from controller.registry import documents, errors, model, ownership
 
 SOURCE = "configmap/shop/gcp-tasks"
 
@@ -251,6 +251,31 @@ def test_an_empty_registry_parses() -> None:
     assert registry.scheduler_jobs == () and registry.subscriptions == ()
 
 
+def _without_affix() -> dict[str, Any]:
+    document = minimal()
+    document["spec"]["affix"] = ""
+    document["spec"]["schedulerJobs"][0]["name"] = "nightly-report"
+    document["spec"]["subscriptions"][0]["name"] = "orders--order-created"
+    return document
+
+
+def test_an_empty_affix_is_refused_unless_allowed() -> None:
+    with pytest.raises(errors.RegistryError) as refused:
+        documents.parse(_without_affix(), SOURCE)
+    assert [error.path for error in refused.value.errors] == ["$.spec.affix"]
+    registry = documents.parse(_without_affix(), SOURCE, affix_required=False)
+    assert (registry.affix, registry.prefix) == ("", "")
+    assert registry.scheduler_jobs[0].name == "nightly-report"
+
+
+def test_allowing_no_affix_still_reports_every_other_problem() -> None:
+    document = _without_affix()
+    document["spec"]["schedulerJobs"][0]["schedule"] = "every day"
+    with pytest.raises(errors.RegistryError) as refused:
+        documents.parse(document, SOURCE, affix_required=False)
+    assert [error.path for error in refused.value.errors] == ["$.spec.schedulerJobs[0].schedule"]
+
+
 JOB = "spec.schedulerJobs.0"
 SUB = "spec.subscriptions.0"
 JOB_PATH = "$.spec.schedulerJobs[0]"
@@ -280,7 +305,7 @@ INVALID = [
     (f"{JOB}.timeZone", "Europe/Atlantis", f"{JOB_PATH}.timeZone", "not an IANA time zone"),
     (f"{JOB}.timeZone", "localtime", f"{JOB_PATH}.timeZone", "not an IANA time zone"),
     (f"{JOB}.paused", "yes", f"{JOB_PATH}.paused", "is not of type 'boolean'"),
-    (f"{JOB}.description", "x [gcptasks.dev/owner=other]", f"{JOB_PATH}.description", "marker"),
+    (f"{JOB}.description", f"x {ownership.marker('other')}", f"{JOB_PATH}.description", "marker"),
     (f"{JOB}.description", "x" * 480, f"{JOB_PATH}.description", "beside the ownership marker"),
     (f"{JOB}.httpTarget.uri", "ftp://shop.example/x", f"{JOB_PATH}.httpTarget.uri", "http"),
     (f"{JOB}.httpTarget.uri", "/gcp-tasks/x", f"{JOB_PATH}.httpTarget.uri", "absolute"),
@@ -383,8 +408,8 @@ INVALID = [
     ),
     (
         f"{SUB}.labels",
-        {"gcptasks-owner": "x"},
-        f'{SUB_PATH}.labels["gcptasks-owner"]',
+        {ownership.OWNER_LABEL: "x"},
+        f'{SUB_PATH}.labels["{ownership.OWNER_LABEL}"]',
         "ownership label",
     ),
     (f"{SUB}.filter", "x" * 257, f"{SUB_PATH}.filter", "is too long"),

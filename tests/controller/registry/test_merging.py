@@ -85,10 +85,9 @@ CASES = [
         [
             registry("a", ("app--1",), owner="shop"),
             registry("b", ("app--2",), owner="shop", location="us-central1"),
-            registry("c", ("app--3",)),
         ],
-        {"c": (["app--3"], [])},
-        [("owner", "shop", ("a", "b"))],
+        {"a": (["app--1"], []), "b": (["app--2"], [])},
+        [],
         id="one-owner-two-locations",
     ),
     pytest.param(
@@ -114,8 +113,7 @@ def test_merge(
 def test_a_conflict_is_reported_on_both_sources_and_names_the_resource() -> None:
     desired = merging.merge([registry("file:a.json", ("app--x",)), registry("cm/b", ("app--x",))])
     (conflict,) = desired.conflicts
-    assert desired.conflicts_for("file:a.json") == desired.conflicts_for("cm/b") == (conflict,)
-    assert desired.conflicts_for("elsewhere") == ()
+    assert conflict.sources == ("cm/b", "file:a.json")
     assert (conflict.project, conflict.location) == ("shop-prod", "europe-west1")
     assert "'app--x'" in str(conflict) and "cm/b and file:a.json" in str(conflict)
 
@@ -124,14 +122,3 @@ def test_merge_keeps_everything_else_about_a_registry() -> None:
     original = dataclasses.replace(registry("a", ("app--1", "app--x")), name="shop", delimiter="__")
     (kept, _) = merging.merge([original, registry("b", ("app--x",))]).registries
     assert kept == dataclasses.replace(original, scheduler_jobs=(job("app--1"),))
-
-
-def test_by_scope_groups_by_project_and_location() -> None:
-    a, b = registry("a"), registry("b", location="us-central1")
-    c, d = registry("c"), registry("d", project="other-prod")
-    assert merging.by_scope([a, b, c, d]) == {
-        ("other-prod", "europe-west1"): (d,),
-        ("shop-prod", "europe-west1"): (a, c),
-        ("shop-prod", "us-central1"): (b,),
-    }
-    assert list(merging.by_scope([a, b, c, d])) == sorted(merging.by_scope([a, b, c, d]))

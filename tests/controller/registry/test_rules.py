@@ -1,44 +1,10 @@
-"""Cron expressions and time zones, the two rules with the most edge cases."""
+"""Time zones, the rule with the most edge cases (cron syntax: test_crons.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from controller.registry import rules
-
-
-@pytest.mark.parametrize(
-    "schedule",
-    [
-        "* * * * *",
-        "*/5 * * * *",
-        "0 9 * * 1-5",
-        "30 3 * * MON-FRI",
-        "0 0 1 jan,jul *",
-        "0  3 * * *",
-    ],
-)
-def test_valid_cron(schedule: str) -> None:
-    assert rules.cron_problem(schedule) == ""
-
-
-@pytest.mark.parametrize(
-    ("schedule", "words"),
-    [
-        ("", "expected 5 fields, got 0"),
-        ("* * * * * *", "expected 5 fields, got 6"),
-        ("@hourly", "expected 5 fields, got 1"),
-        ("every 5 minutes", "expected 5 fields, got 3"),
-        ("60 * * * *", "not a unix-cron expression"),
-        ("0 0 L * *", "bad field 'L'"),
-        ("0 0 * * 5#2", "bad field '5#2'"),
-        ("0 0 ? * *", "bad field '?'"),
-        ("0 0 * MON *", "bad field 'MON'"),
-        ("H * * * *", "bad field 'H'"),
-    ],
-)
-def test_invalid_cron(schedule: str, words: str) -> None:
-    assert words in rules.cron_problem(schedule)
 
 
 @pytest.mark.parametrize(
