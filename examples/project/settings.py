@@ -1,5 +1,6 @@
 """Settings of the example shop. Every GCP_TASKS_* value can be overridden from the environment,
-so the demo can point the app at the local emulators (see docs/django.md)."""
+so the demo can point the app at the local emulators; `manage.py gcp_devserver` needs none of
+that, it lays what a local run needs over these (see docs/django.md)."""
 
 import os
 
