@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[controller,django,test,dev]' 'Django>=5.2,<6'
+	$(VENV)/bin/pip install --quiet -e '.[controller,django,backport,test,dev]' 'Django>=5.2,<6'
 	touch $@
 
 # Lean: the base package as a Django app installs it, without the controller extra (no kopf).

@@ -1,7 +1,8 @@
 """The app's desired cloud state: a `model.Registry` built from its registered tasks.
 
-Periodic tasks become Cloud Scheduler jobs, subscriber tasks Pub/Sub push subscriptions, named
-as django-gcp names them. No I/O: the document is rendered by `controller.registry.documents`.
+Periodic tasks (`PeriodicTask` classes and `@periodic` django.tasks tasks) become Cloud Scheduler
+jobs, subscriber tasks Pub/Sub push subscriptions, named as django-gcp names them. No I/O: the
+document is rendered by `controller.registry.documents`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from controller.registry import documents, model
-from django_integration import conf, payloads, tasks
+from django_integration import conf, names, payloads, schedules, tasks
 
 DISTRIBUTION = "gcp-tasks-controller"
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -30,7 +31,9 @@ def build(project: str | None = None, *, require_affix: bool = True) -> model.Re
             "GCP_TASKS_RESOURCE_AFFIX must be set to export a task registry: the controller "
             "owns exactly the resources whose names start with it"
         )
-    jobs = sorted((_scheduler_job(cls) for cls in tasks.periodic_tasks().values()), key=_name)
+    jobs = [_scheduler_job(cls) for cls in tasks.periodic_tasks().values()]
+    jobs += [_scheduled_job(schedule) for schedule in schedules.schedules().values()]
+    jobs.sort(key=_name)
     subscriptions = sorted(
         (_subscription(cls) for cls in tasks.subscriber_tasks().values()), key=_name
     )
@@ -54,12 +57,13 @@ def render(project: str | None = None) -> str:
     return documents.render(build(project))
 
 
-def _oidc_token() -> model.OidcToken | None:
+def _oidc_token(email: str | None = None, audience: str | None = None) -> model.OidcToken | None:
     settings = conf.settings
-    email = settings.service_account_email
+    email = email or settings.service_account_email
     if not email:
         return None
-    return model.OidcToken(service_account_email=email, audience=settings.oidc_audience or "")
+    audience = audience or settings.oidc_audience
+    return model.OidcToken(service_account_email=email, audience=audience or "")
 
 
 def _scheduler_job(cls: type[tasks.PeriodicTask]) -> model.SchedulerJob:
@@ -75,14 +79,39 @@ def _scheduler_job(cls: type[tasks.PeriodicTask]) -> model.SchedulerJob:
         body=payloads.encode(dict(cls.run_kwargs)),
         headers=JSON_HEADERS,
         oidc_token=_oidc_token(),
-        retry=model.SchedulerRetry(
-            retry_count=cls.retry_count,
-            max_retry_duration=float(cls.max_retry_duration),
-            min_backoff_duration=float(cls.min_backoff_duration),
-            max_backoff_duration=float(cls.max_backoff_duration),
-            max_doublings=cls.max_doublings,
-        ),
+        retry=_retry(cls),
         attempt_deadline=float(cls.attempt_deadline),
+    )
+
+
+def _scheduled_job(schedule: schedules.Schedule) -> model.SchedulerJob:
+    backend = schedule.task.get_backend()
+    settings = conf.settings
+    destination = backend.destination
+    return model.SchedulerJob(
+        name=names.scheduler_job(schedule.slug, settings.resource_affix, settings.delimiter),
+        schedule=schedule.cron,
+        uri=backend.url(schedule.task),
+        time_zone=schedule.time_zone,
+        description=schedule.description,
+        paused=schedule.paused,
+        http_method="POST",
+        body=schedule.body,
+        headers=JSON_HEADERS,
+        oidc_token=_oidc_token(destination.service_account_email, destination.audience),
+        retry=_retry(schedule),
+        attempt_deadline=float(schedule.attempt_deadline),
+    )
+
+
+def _retry(source: type[tasks.PeriodicTask] | schedules.Schedule) -> model.SchedulerRetry:
+    """Cloud Scheduler's RetryConfig from a `PeriodicTask` class or a schedule (same names)."""
+    return model.SchedulerRetry(
+        retry_count=source.retry_count,
+        max_retry_duration=float(source.max_retry_duration),
+        min_backoff_duration=float(source.min_backoff_duration),
+        max_backoff_duration=float(source.max_backoff_duration),
+        max_doublings=source.max_doublings,
     )
 
 

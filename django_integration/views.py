@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from django_integration import authentication, deliveries, payloads, tasks
+from django_integration import authentication, deliveries, payloads, recording, tasks
 
 logger = structlog.get_logger()
 # Standard logging, so Sentry, `mail_admins` and Cloud Error Reporting see failing tasks.
@@ -62,12 +62,14 @@ class GoogleCloudTaskView(View):
         info = deliveries.task_info(headers, caller=(claims or {}).get("email"))
         if delivery_attempt is not None:
             info = dataclasses.replace(info, delivery_attempt=delivery_attempt)
+        execution = recording.start(recording.class_delivery(task_class, task_kwargs, info))
         started = time.perf_counter()
         try:
             task = task_class()
             task.task_info = info
             result = task.execute(**task_kwargs)
-        except Exception:
+        except Exception as error:
+            execution.failed(error)
             context = {"task": task_name, **_log_context(info), "request": request}
             failures.error("Task %s failed", task_name, exc_info=True, extra=context)
             response = _json(500, {"error": "Error running task"})
@@ -75,6 +77,7 @@ class GoogleCloudTaskView(View):
             # instead of logging a second, traceback-less ERROR (and mail) on `django.request`.
             response._has_been_logged = True  # type: ignore[attr-defined]
             return response
+        execution.succeeded(result)
         logger.info(
             "task_succeeded",
             task=task_name,

@@ -3,15 +3,27 @@ so the demo can point the app at the local emulators; `manage.py gcp_devserver` 
 that, it lays what a local run needs over these (see docs/django.md)."""
 
 import os
+from pathlib import Path
+
+import django
 
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-only-not-a-secret")
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", *os.environ.get("ALLOWED_HOSTS", "").split()]
 INSTALLED_APPS = ["django_integration", "examples.shop"]
+if django.VERSION < (6,):
+    INSTALLED_APPS.append("django_tasks")  # the backport's checks and signals
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
 ROOT_URLCONF = "examples.project.urls"
 WSGI_APPLICATION = "examples.project.wsgi.application"
-DATABASES: dict[str, dict[str, str]] = {}
+# Task results and executions are stored here (GCP_TASKS_RECORD_EXECUTIONS); `migrate` first.
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("EXAMPLE_DATABASE") or Path(__file__).parent / "example.sqlite3",
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+    }
+}
 USE_TZ = True
 TIME_ZONE = "UTC"
 
@@ -33,3 +45,11 @@ GCP_TASKS_SERVICE_ACCOUNT_EMAIL = os.environ.get(
 # Google's certificates by default; `python -m emulators` prints the local issuer's URL.
 GCP_TASKS_OIDC_CERTS_URL = os.environ.get("GCP_TASKS_OIDC_CERTS_URL") or None
 GCP_TASKS_REGISTRY_CONFIGMAP = os.environ.get("GCP_TASKS_REGISTRY_CONFIGMAP") or None
+GCP_TASKS_RECORD_EXECUTIONS = True
+
+# -- Django's task framework: the same queue and settings ------------------------------------
+BACKEND = "django_integration.backends.CloudTasksBackend"
+TASKS = {
+    "default": {"BACKEND": BACKEND, "QUEUES": ["default"]},  # "default" is shop-default
+    "deduplicated": {"BACKEND": BACKEND, "QUEUES": ["default"], "OPTIONS": {"DEDUPLICATE": True}},
+}
