@@ -50,7 +50,33 @@ def compute(
     allowed = list(django_settings.ALLOWED_HOSTS) or (_DEBUG_HOSTS if django_settings.DEBUG else [])
     if not http_request.validate_host(push_host, allowed):
         local["ALLOWED_HOSTS"] = [*allowed, push_host]
+    tasks = _tasks_pushed_here(app_url)
+    if tasks is not None:
+        local["TASKS"] = tasks
     return local
+
+
+def _tasks_pushed_here(app_url: str) -> dict[str, Any] | None:
+    """Django's TASKS with every CloudTasksBackend that names its own DOMAIN pointed at the
+    served app (the others follow GCP_TASKS_DOMAIN); None when no alias names one."""
+    # Imported here: this module is imported by runserver's settings, before apps are ready.
+    from django_integration import backends
+
+    path = f"{backends.CloudTasksBackend.__module__}.{backends.CloudTasksBackend.__name__}"
+    configured = getattr(django_settings, "TASKS", None) or {}
+    own_domain = {
+        alias
+        for alias, backend in configured.items()
+        if backend.get("BACKEND") == path and "DOMAIN" in (backend.get("OPTIONS") or {})
+    }
+    if not own_domain:
+        return None
+    return {
+        alias: {**backend, "OPTIONS": {**backend["OPTIONS"], "DOMAIN": app_url}}
+        if alias in own_domain
+        else backend
+        for alias, backend in configured.items()
+    }
 
 
 def environment(base_settings: str, local: dict[str, Any]) -> dict[str, str]:

@@ -110,8 +110,15 @@ def test_the_devserver_settings_table_lists_exactly_what_it_overrides(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    backend = {
+        "BACKEND": "django_integration.backends.CloudTasksBackend",
+        "OPTIONS": {"DOMAIN": ""},
+    }
     with override_settings(
-        GCP_TASKS_PROJECT=None, GCP_TASKS_SERVICE_ACCOUNT_EMAIL=None, ALLOWED_HOSTS=[]
+        GCP_TASKS_PROJECT=None,
+        GCP_TASKS_SERVICE_ACCOUNT_EMAIL=None,
+        ALLOWED_HOSTS=[],
+        TASKS={"default": backend},
     ):  # every conditional override applies
         local = overrides.compute(
             app_url="http://127.0.0.1:8000",

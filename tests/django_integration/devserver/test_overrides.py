@@ -78,3 +78,23 @@ def test_the_environment_names_the_base_settings_and_carries_the_overrides():
     environment = overrides.environment("shop.settings", {"GCP_TASKS_DOMAIN": "http://x:1"})
     assert environment[overrides.BASE_SETTINGS_ENV] == "shop.settings"
     assert json.loads(environment[overrides.OVERRIDES_ENV]) == {"GCP_TASKS_DOMAIN": "http://x:1"}
+
+
+BACKEND = "django_integration.backends.CloudTasksBackend"
+
+
+def test_a_tasks_backend_with_its_own_domain_pushes_here_too():
+    tasks = {
+        "default": {"BACKEND": BACKEND, "QUEUES": ["default"]},
+        "reports": {"BACKEND": BACKEND, "OPTIONS": {"DOMAIN": "https://r.example.com", "X": 1}},
+        "other": {"BACKEND": "somewhere.Else", "OPTIONS": {"DOMAIN": "https://else.example"}},
+    }
+    with override_settings(TASKS=tasks):
+        local = overrides.compute(**LOCAL)
+    assert local["TASKS"] == {
+        "default": tasks["default"],  # follows GCP_TASKS_DOMAIN
+        "reports": {"BACKEND": BACKEND, "OPTIONS": {"DOMAIN": "http://127.0.0.1:8000", "X": 1}},
+        "other": tasks["other"],
+    }
+    with override_settings(TASKS={"default": tasks["default"]}):
+        assert "TASKS" not in overrides.compute(**LOCAL)
