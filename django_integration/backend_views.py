@@ -32,6 +32,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_integration import (
     authentication,
     catalog,
+    claiming,
     deliveries,
     exceptions,
     framework,
@@ -60,16 +61,21 @@ class DjangoTaskView(View):
             return JsonResponse({"error": str(refusal)}, status=refusal.status)
         request.oidc_claims = claims  # type: ignore[attr-defined]  # as the other endpoints
         registered = catalog.find(task_path)
-        task = registered and _for_backend(registered, request.body)
-        if task is None:
-            return JsonResponse({"error": "Task not found"}, status=404)
+        if registered is None:
+            return _not_found()
         info = deliveries.task_info(request.headers, caller=(claims or {}).get("email"))
         try:
-            run_id, args, kwargs = _parse(request.body, info)
+            fields = payloads.decode_kwargs(request.body)
+        except ValueError as error:
+            return _bad_request(task_path, error)
+        task = _for_backend(registered, fields.get("backend"))
+        if task is None:
+            return _not_found()
+        try:
+            run_id, args, kwargs = _parse(fields, info)
             _check_arguments(task, args, kwargs)
         except ValueError as error:
-            logger.warning("task_request_unparseable", task=task_path, error=str(error))
-            return JsonResponse({"error": f"Bad request: {error}"}, status=400)
+            return _bad_request(task_path, error)
         kind = models.Kind.PERIODIC if info.scheduler_job_name else models.Kind.DJANGO_TASK
         delivery = recording.Delivery(
             kind=kind,
@@ -80,20 +86,17 @@ class DjangoTaskView(View):
             backend=task.backend,
             queue_name=task.queue_name,
         )
-        outcome, execution = recording.claim(run_id, delivery)
-        if outcome is not recording.Outcome.RUN:
+        outcome, execution = claiming.claim(run_id, delivery)
+        if outcome is not claiming.Outcome.RUN:
             return _refused(run_id, task_path, outcome)
         return _run(task, run_id, args, kwargs, delivery, execution)
 
 
-def _for_backend(registered: Any, body: bytes) -> Any | None:
-    """The task as the body's backend alias runs it, if that alias is a CloudTasksBackend."""
+def _for_backend(registered: Any, alias: Any) -> Any | None:
+    """The task as backend `alias` (default: its own) runs it, if that is a CloudTasksBackend."""
     from django_integration import backends  # the framework exists: a task was registered
 
-    try:
-        alias = payloads.decode_kwargs(body).get("backend") or registered.backend
-    except ValueError:
-        alias = registered.backend  # the body is refused with a 400 below
+    alias = alias or registered.backend
     try:
         backend = framework.task_backends[alias]
         if not isinstance(backend, backends.CloudTasksBackend):
@@ -103,8 +106,9 @@ def _for_backend(registered: Any, body: bytes) -> Any | None:
         return None
 
 
-def _parse(body: bytes, info: deliveries.TaskInfo) -> tuple[str, list[Any], dict[str, Any]]:
-    fields = payloads.decode_kwargs(body)
+def _parse(
+    fields: dict[str, Any], info: deliveries.TaskInfo
+) -> tuple[str, list[Any], dict[str, Any]]:
     args, kwargs = fields.get("args", []), fields.get("kwargs", {})
     if not isinstance(args, list):
         raise ValueError("args must be a JSON array")
@@ -133,11 +137,20 @@ def _check_arguments(task: Any, args: list[Any], kwargs: dict[str, Any]) -> None
         raise ValueError(f"the arguments do not fit {task.name}(): {error}") from None
 
 
-def _refused(run_id: str, task_path: str, outcome: recording.Outcome) -> HttpResponse:
+def _not_found() -> HttpResponse:
+    return JsonResponse({"error": "Task not found"}, status=404)
+
+
+def _bad_request(task_path: str, error: ValueError) -> HttpResponse:
+    logger.warning("task_request_unparseable", task=task_path, error=str(error))
+    return JsonResponse({"error": f"Bad request: {error}"}, status=400)
+
+
+def _refused(run_id: str, task_path: str, outcome: claiming.Outcome) -> HttpResponse:
     logger.info("task_delivery_not_run", task=task_path, task_run=run_id, reason=outcome.value)
-    if outcome is recording.Outcome.RUNNING_ELSEWHERE:
+    if outcome is claiming.Outcome.RUNNING_ELSEWHERE:
         return JsonResponse({"id": run_id, "status": "RUNNING"}, status=409)
-    if outcome is recording.Outcome.SUCCEEDED_BEFORE:
+    if outcome is claiming.Outcome.SUCCEEDED_BEFORE:
         return JsonResponse({"id": run_id, "status": "SUCCESSFUL", "duplicate": True})
     return JsonResponse({"id": run_id, "status": "FAILED", "retry": False})
 
@@ -179,14 +192,16 @@ def _run(
         retry = not isinstance(error, exceptions.PermanentTaskError)
         execution.failed(error, retryable=retry)
         _close(result, framework.TaskResultStatus.FAILED, error=error)
-        log.error("Task %s (%s) failed", task.module_path, run_id, exc_info=error)
-        logger.exception("task_failed", retry=retry, **context)
+        # Sent inside this except block, so Django's own receiver logs the failure once, with
+        # its traceback, at ERROR on `django.tasks` (the backport: `django_tasks`).
         _signal(framework.task_finished, sender, result)
-        if retry:
-            return JsonResponse(
-                {"id": run_id, "status": "FAILED", "error": "Error running task"}, status=500
-            )
-        return JsonResponse({"id": run_id, "status": "FAILED", "retry": False})
+        if not retry:
+            return JsonResponse({"id": run_id, "status": "FAILED", "retry": False})
+        response = JsonResponse(
+            {"id": run_id, "status": "FAILED", "error": "Error running task"}, status=500
+        )
+        response._has_been_logged = True  # type: ignore[attr-defined]  # not again on django.request
+        return response
     execution.succeeded(value)
     _close(result, framework.TaskResultStatus.SUCCESSFUL, value=value)
     duration_ms = round((time.perf_counter() - started) * 1000, 3)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django_integration import (
     catalog,
     checks,
+    claiming,
     conf,
     enqueueing,
     exceptions,
@@ -66,6 +67,7 @@ class _Config:
     destination: enqueueing.Destination
     domain: str
     queue_ids: dict[str, str]
+    storing: bool  # GCP_TASKS_RECORD_EXECUTIONS, read once: a missing setting is slow to read
 
 
 class CloudTasksBackend(framework.BaseTaskBackend):
@@ -119,13 +121,13 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             worker_ids=[],
         )
         body = {"id": run_id, "backend": self.alias, "args": result.args, "kwargs": result.kwargs}
-        storing = recording.enabled()
+        storing = config.storing
         task_id = self._task_id(task, result) if self.deduplicate else None
         if storing and task_id is None:
             task_id = run_id  # a named task can be cancelled (DeleteTask) by its result's id
         request = enqueueing.TaskRequest(
             queue=config.queue_ids.get(task.queue_name, task.queue_name),
-            url=self.url(task),
+            url=self._url(task, config),
             body=payloads.encode(body),
             task_id=task_id,
             schedule_time=_schedule_time(task.run_after),
@@ -133,7 +135,7 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             destination=config.destination,
         )
         parent = enqueueing.queue_path(request.queue, request.destination)
-        stored = storing and recording.enqueued(
+        stored = storing and claiming.enqueued(
             run_id,
             task=task.module_path,
             backend=self.alias,
@@ -164,7 +166,7 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             raise exceptions.TaskNotCancellableError(
                 "Cancelling needs stored results: set GCP_TASKS_RECORD_EXECUTIONS = True"
             )
-        run = recording.cancel(result_id)
+        run = claiming.cancel(result_id)
         if run is None:
             raise exceptions.TaskNotCancellableError(
                 f"Task result {result_id} is unknown, running, finished or already cancelled"
@@ -176,12 +178,15 @@ class CloudTasksBackend(framework.BaseTaskBackend):
 
     def url(self, task: Any) -> str:
         """The endpoint URL Cloud Tasks and Cloud Scheduler push `task` to."""
+        return self._url(task, self._config())
+
+    def _url(self, task: Any, config: _Config) -> str:
         key = (task.module_path, get_urlconf(), get_script_prefix())
         try:
             path = _paths[key]
         except KeyError:
             path = _paths[key] = reverse(URL_NAME, args=(task.module_path,))
-        return f"{self._config().domain}{path}"
+        return f"{config.domain}{path}"
 
     @property
     def destination(self) -> enqueueing.Destination:
@@ -220,6 +225,7 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             ),
             domain=domain,
             queue_ids=queue_ids,
+            storing=settings.record_executions,
         )
 
     def _task_id(self, task: Any, result: Any) -> str:
@@ -238,7 +244,7 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             enqueueing.enqueue(request)
         except BaseException:
             if stored:
-                recording.discard(result.id)
+                claiming.discard(result.id)
             raise
         self._enqueued(result)
 
@@ -252,7 +258,7 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             log.error("Enqueueing task %s failed after commit", result.id, exc_info=error)
             logger.error("task_enqueue_failed", task_run=result.id, error=str(error))
             if stored:
-                recording.enqueue_failed(result.id, error)
+                claiming.enqueue_failed(result.id, error)
             return
         self._enqueued(result)
 

@@ -1,5 +1,6 @@
 """Recording runs and executions (`models`) for every endpoint: a no-op unless
-`GCP_TASKS_RECORD_EXECUTIONS` is True.
+`GCP_TASKS_RECORD_EXECUTIONS` is True. The lease and the rest of a django.tasks run's life are
+in `claiming`, on top of this.
 
 Recording never changes a task's outcome: a database error is logged (standard `logging`, so the
 app's LOGGING and Sentry see it, and structlog) and the task runs and answers as it would without
@@ -10,7 +11,6 @@ first statement writes, so SQLite takes its write lock at once instead of failin
 from __future__ import annotations
 
 import dataclasses
-import enum
 import json
 import logging
 import os
@@ -20,14 +20,12 @@ import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import structlog
 from django.db import models as db_models
 from django.db import router, transaction
-from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from django_integration import conf, deliveries, models, payloads, tasks, writing
@@ -40,15 +38,6 @@ log = logging.getLogger(__name__)
 MAX_TRACEBACK = 65_536
 MAX_MESSAGE = 2_000
 _worker_ids: dict[int, str] = {}
-
-
-class Outcome(enum.Enum):
-    """What a delivery of a django.tasks run may do, decided by `claim`."""
-
-    RUN = "run"  # this delivery holds the lease (or nothing is recorded): run the task
-    SUCCEEDED_BEFORE = "succeeded_before"  # an earlier delivery succeeded: run nothing, 200
-    RUNNING_ELSEWHERE = "running_elsewhere"  # another delivery holds the lease: answer 409
-    CLOSED = "closed"  # cancelled or failed permanently: run nothing, 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,13 +117,13 @@ class Execution:
     def succeeded(self, return_value: Any) -> None:
         if self.run_id is None:
             return
-        with _recorded("finish", task_run=self.run_id):
+        with guarded("finish", task_run=self.run_id):
             _finish(self, models.Status.SUCCESSFUL, return_value=_storable(return_value))
 
     def failed(self, error: BaseException, *, retryable: bool = True) -> None:
         if self.run_id is None:
             return
-        with _recorded("finish", task_run=self.run_id):
+        with guarded("finish", task_run=self.run_id):
             _finish(self, models.Status.FAILED, error=error, retryable=retryable)
 
 
@@ -175,146 +164,24 @@ def start(delivery: Delivery) -> Execution:
     execution = Execution(attempt=delivery.attempt or 1)
     if not enabled():
         return execution
-    with _recorded("start", task=delivery.task):
-        with transaction.atomic(using=_database()):
-            run = _resume(delivery) or _create(delivery, status=models.Status.RUNNING)
-            row = _open(execution, run, delivery)
+    with guarded("start", task=delivery.task):
+        with transaction.atomic(using=database()):
+            run = _resume(delivery) or _insert_run(delivery, status=models.Status.RUNNING)
+            row = open_execution(execution, run, delivery)
         # Only once committed: a rolled-back start leaves nothing for `succeeded` to update.
         execution.run_id, execution.execution_id, execution.run = run.id, row.id, run
     return execution
-
-
-def claim(run_id: str, delivery: Delivery) -> tuple[Outcome, Execution]:
-    """Take the lease of a django.tasks run for this delivery, creating the run if it is new.
-
-    One conditional UPDATE decides, so two concurrent deliveries never both run it: the run must
-    be retryable and READY, FAILED, or RUNNING under an expired lease."""
-    execution = Execution(attempt=delivery.attempt or 1)
-    if not enabled():
-        return Outcome.RUN, execution
-    with _recorded("claim", task_run=run_id):
-        with transaction.atomic(using=_database()):
-            _create(delivery, status=models.Status.READY, run_id=run_id, ignore_conflicts=True)
-            now = timezone.now()
-            lease_id = secrets.token_hex(16)
-            claimable = Q(status__in=[models.Status.READY, models.Status.FAILED]) | Q(
-                status=models.Status.RUNNING, lease_expires_at__lt=now
-            )
-            taken = (
-                _runs()
-                .filter(claimable, pk=run_id, retryable=True)
-                .update(
-                    status=models.Status.RUNNING,
-                    lease_id=lease_id,
-                    lease_expires_at=now + timedelta(seconds=conf.settings.lease_seconds),
-                    started_at=Coalesce("started_at", db_models.Value(now)),
-                    last_attempted_at=now,
-                    attempts=db_models.F("attempts") + 1,
-                )
-            )
-            run = _runs().get(pk=run_id)
-            if not taken:
-                return _refusal(run), execution
-            earlier = tuple(
-                Earlier(e.worker_id, e.exception_path, e.traceback)
-                for e in run.executions.order_by("attempt", "id")
-            )
-            row = _open(execution, run, delivery)
-        execution.run_id, execution.execution_id, execution.run = run.id, row.id, run
-        execution.lease_id, execution.earlier = lease_id, earlier
-    return Outcome.RUN, execution
-
-
-def enqueued(
-    run_id: str,
-    *,
-    task: str,
-    backend: str,
-    queue_name: str,
-    args: list[Any],
-    kwargs: dict[str, Any],
-    run_after: datetime | None,
-    cloud_task_path: str,
-) -> bool:
-    """Record a django.tasks run as READY before its Cloud Tasks task is created."""
-    if not enabled():
-        return False
-    with _recorded("enqueue", task_run=run_id):
-        with transaction.atomic(using=_database()):
-            now = timezone.now()
-            _runs().create(
-                id=run_id,
-                kind=models.Kind.DJANGO_TASK,
-                task=task,
-                backend=backend,
-                queue_name=queue_name,
-                args=args,
-                kwargs=kwargs,
-                created_at=now,
-                enqueued_at=now,
-                run_after=run_after,
-                cloud_task_path=cloud_task_path,
-            )
-        return True
-    return False
-
-
-def discard(run_id: str) -> None:
-    """Forget a run whose Cloud Tasks task was never created (the enqueue raised)."""
-    with _recorded("discard", task_run=run_id), transaction.atomic(using=_database()):
-        _runs().filter(pk=run_id, attempts=0).delete()
-
-
-def enqueue_failed(run_id: str, error: BaseException) -> None:
-    """A deferred enqueue (on commit) failed: the run says so, as it can no longer raise."""
-    with _recorded("enqueue_failed", task_run=run_id), transaction.atomic(using=_database()):
-        now = timezone.now()
-        _runs().filter(pk=run_id).update(
-            status=models.Status.FAILED, retryable=False, finished_at=now
-        )
-        run = _runs().get(pk=run_id)
-        # Attempt 0: the error is the enqueue's, no delivery ever ran the task.
-        row = models.TaskExecution(
-            run=run,
-            kind=run.kind,
-            task=run.task,
-            attempt=0,
-            status=models.Status.FAILED,
-            started_at=now,
-            finished_at=now,
-        )
-        _describe_failure(row, error)
-        row.save(using=_database())
-
-
-def cancel(run_id: str) -> models.TaskRun | None:
-    """Mark a run that has not started (or will be retried) as cancelled; None if it cannot be:
-    unknown, running, finished or already closed. Deliveries of it then run nothing."""
-    now = timezone.now()
-    with transaction.atomic(using=_database()):
-        taken = (
-            _runs()
-            .filter(
-                pk=run_id,
-                retryable=True,
-                status__in=[models.Status.READY, models.Status.FAILED],
-            )
-            .update(status=models.Status.FAILED, retryable=False, cancelled_at=now, finished_at=now)
-        )
-        return _runs().get(pk=run_id) if taken else None
-
-
-# -- the steps ----------------------------------------------------------------------------------
 
 
 def _resume(delivery: Delivery) -> models.TaskRun | None:
     """Count this delivery on the newest unfinished run of its key (a retry); None if none."""
     if not delivery.key:
         return None
-    if not writing.resume(_database(), delivery.key, timezone.now()):
+    # One UPDATE that finds and counts: the transaction's first statement is a write.
+    if not writing.resume(database(), delivery.key, timezone.now()):
         return None
     return (
-        _runs()
+        runs()
         .filter(delivery_key=delivery.key)
         .exclude(status=models.Status.SUCCESSFUL)
         .order_by("-created_at")
@@ -322,7 +189,18 @@ def _resume(delivery: Delivery) -> models.TaskRun | None:
     )
 
 
-def _create(
+def new_run(
+    delivery: Delivery,
+    *,
+    status: models.Status,
+    run_id: str | None = None,
+    ignore_conflicts: bool = False,
+) -> str:
+    """Insert the run a delivery starts; `ignore_conflicts` leaves an existing `run_id` as is."""
+    return _insert_run(delivery, status=status, run_id=run_id, ignore_conflicts=ignore_conflicts).id
+
+
+def _insert_run(
     delivery: Delivery,
     *,
     status: models.Status,
@@ -347,13 +225,16 @@ def _create(
         run.started_at = run.last_attempted_at = now
         run.attempts = 1
     if ignore_conflicts:
-        _runs().bulk_create([run], ignore_conflicts=True)
+        runs().bulk_create([run], ignore_conflicts=True)
     else:
-        writing.insert(run, _database())
+        writing.insert(run, database())
     return run
 
 
-def _open(execution: Execution, run: models.TaskRun, delivery: Delivery) -> models.TaskExecution:
+def open_execution(
+    execution: Execution, run: models.TaskRun, delivery: Delivery
+) -> models.TaskExecution:
+    """Insert the execution row of this delivery of `run`."""
     info = delivery.info
     execution.attempt = delivery.attempt or run.attempts or 1
     row = models.TaskExecution(
@@ -367,16 +248,8 @@ def _open(execution: Execution, run: models.TaskRun, delivery: Delivery) -> mode
         scheduler_job_name=info.scheduler_job_name or "",
         message_id=delivery.message_id or "",
     )
-    writing.insert(row, _database())
+    writing.insert(row, database())
     return row
-
-
-def _refusal(run: models.TaskRun) -> Outcome:
-    if run.status == models.Status.SUCCESSFUL:
-        return Outcome.SUCCEEDED_BEFORE
-    if not run.retryable:
-        return Outcome.CLOSED
-    return Outcome.RUNNING_ELSEWHERE
 
 
 def _finish(
@@ -406,15 +279,16 @@ def _finish(
         changes["return_value"] = return_value
     elif not retryable:
         changes["retryable"] = False
-    database = _database()
-    with transaction.atomic(using=database):
-        if not writing.update(models.TaskRun, database, changes, where):
+    using = database()
+    with transaction.atomic(using=using):
+        if not writing.update(models.TaskRun, using, changes, where):
             # Our lease expired and another delivery took the run: its outcome is the run's.
             logger.warning("task_run_lease_lost", task_run=execution.run_id)
-        writing.update(models.TaskExecution, database, finished, {"id": execution.execution_id})
+        writing.update(models.TaskExecution, using, finished, {"id": execution.execution_id})
 
 
-def _describe_failure(row: models.TaskExecution, error: BaseException) -> None:
+def describe_failure(row: models.TaskExecution, error: BaseException) -> None:
+    """Fill an execution's exception path, message and traceback from `error`."""
     described = failure(error)
     row.exception_path = described.exception_path
     row.error_message = described.message
@@ -431,16 +305,18 @@ def _storable(value: Any) -> Any:
     return value
 
 
-def _database() -> str:
+def database() -> str:
+    """Where runs are written (and read back, so a lease is never judged on a replica)."""
     return router.db_for_write(models.TaskRun)
 
 
-def _runs() -> db_models.QuerySet[models.TaskRun]:
-    return models.TaskRun.objects.using(_database())
+def runs() -> db_models.QuerySet[models.TaskRun]:
+    """Every stored run, on `database()`."""
+    return models.TaskRun.objects.using(database())
 
 
 @contextmanager
-def _recorded(action: str, **context: Any) -> Iterator[None]:
+def guarded(action: str, **context: Any) -> Iterator[None]:
     """Log and swallow whatever goes wrong while recording (a missing table, a lost connection)."""
     try:
         yield

@@ -55,7 +55,7 @@ class Site:
     registry: pathlib.Path
     services: running.Running
     app: subprocess.Popen[str]
-    controller: demo.Controller
+    controller: demo.Child
 
     def manage(self, *args: str) -> str:
         """`manage.py ARGS` against this site's database and emulators; its standard output."""
@@ -92,7 +92,6 @@ def start(workdir: pathlib.Path, *, resync_seconds: float = 1.0) -> Site:
             "EXAMPLE_DATABASE": str(workdir / "example.sqlite3"),
             "GCP_TASKS_DOMAIN": url,
             "GCP_TASKS_REGISTRY_FILE": str(registry),
-            "GCP_TASKS_RECORD_EXECUTIONS": "1",
             "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
             "LOG_LEVEL": "WARNING",
         }
@@ -111,7 +110,7 @@ def start(workdir: pathlib.Path, *, resync_seconds: float = 1.0) -> Site:
         log = workdir / "app.log"
         _wait_for("the app to answer", lambda: _answers(f"{url}/admin/login/"), app, log)
         _wait_for("the app's registry export", registry.exists, app, log)
-        controller = demo.Controller(registry, env, resync_seconds=resync_seconds)
+        controller = demo.start_controller(registry, env, resync_seconds=resync_seconds)
         try:
             _wait_for(
                 "the controller's first pass",

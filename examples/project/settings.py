@@ -1,8 +1,11 @@
 """Settings of the example shop. Every GCP_TASKS_* value can be overridden from the environment,
-so the demo can point the app at the local emulators (see docs/django.md)."""
+so the demo can point the app at the local emulators; `manage.py gcp_devserver` needs none of
+that, it lays what a local run needs over these (see docs/django.md)."""
 
 import os
 from pathlib import Path
+
+import django
 
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-only-not-a-secret")
@@ -18,6 +21,8 @@ INSTALLED_APPS = [
     "django_integration",
     "examples.shop",
 ]
+if django.VERSION < (6,):
+    INSTALLED_APPS.append("django_tasks")  # the backport's checks and signals
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -40,13 +45,12 @@ TEMPLATES = [
 ]
 ROOT_URLCONF = "examples.project.urls"
 WSGI_APPLICATION = "examples.project.wsgi.application"
-# `manage.py migrate` creates it; EXAMPLE_DATABASE points the demo and the tests elsewhere.
+# Task results and executions are stored here (GCP_TASKS_RECORD_EXECUTIONS); `migrate` first.
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("EXAMPLE_DATABASE")
-        or str(Path(__file__).resolve().parent.parent / "example.sqlite3"),
-        "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+        "NAME": os.environ.get("EXAMPLE_DATABASE") or Path(__file__).parent / "example.sqlite3",
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
     }
 }
 STATIC_URL = "/static/"
@@ -73,5 +77,12 @@ GCP_TASKS_OIDC_CERTS_URL = os.environ.get("GCP_TASKS_OIDC_CERTS_URL") or None
 GCP_TASKS_REGISTRY_CONFIGMAP = os.environ.get("GCP_TASKS_REGISTRY_CONFIGMAP") or None
 # Outside a cluster, a file the controller reads (`gcp-tasks-controller run --registry FILE`).
 GCP_TASKS_REGISTRY_FILE = os.environ.get("GCP_TASKS_REGISTRY_FILE") or None
-# Every execution is stored for the admin's Executions pages (set to 0 to turn it off).
-GCP_TASKS_RECORD_EXECUTIONS = os.environ.get("GCP_TASKS_RECORD_EXECUTIONS", "1") == "1"
+# Every execution is stored, for the admin's Executions pages and django.tasks results.
+GCP_TASKS_RECORD_EXECUTIONS = True
+
+# -- Django's task framework: the same queue and settings ------------------------------------
+BACKEND = "django_integration.backends.CloudTasksBackend"
+TASKS = {
+    "default": {"BACKEND": BACKEND, "QUEUES": ["default"]},  # "default" is shop-default
+    "deduplicated": {"BACKEND": BACKEND, "QUEUES": ["default"], "OPTIONS": {"DEDUPLICATE": True}},
+}

@@ -69,5 +69,6 @@ TASKS = {
     # Tasks of other backends must never run at the endpoint.
     "immediate": {"BACKEND": f"{FRAMEWORK}.backends.immediate.ImmediateBackend"},
 }
+
 # Django 6.1 warns (an error here) when email is sent without MAILERS; Django 5.2 ignores it.
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

@@ -303,3 +303,13 @@ def test_signals_carry_the_result(client, verified):
         framework.task_started.disconnect(receiver)
         framework.task_finished.disconnect(receiver)
     assert seen == [("r-13", "RUNNING"), ("r-13", "SUCCESSFUL")]
+
+
+def test_a_failure_is_logged_once_with_its_traceback_by_djangos_task_framework(
+    client, verified, caplog
+):
+    post(client, verified, f"{APP}.explode", body("r-14", 3))
+
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert [r.name for r in errors] == [framework.PACKAGE]  # not django.request as well
+    assert "r-14" in errors[0].getMessage() and errors[0].exc_info[0] is RuntimeError

@@ -49,15 +49,16 @@ def test_reports_like_django_gcp_and_writes_only_differences(
         second = _task_manager("create_scheduler_jobs")
 
     assert first.splitlines() == [
-        "Successfully created 3 scheduler jobs to domain https://tasks.example.com",
+        "Successfully created 4 scheduler jobs to domain https://tasks.example.com",
         "- [+] test--hourlytask",
         "- [+] test--nightlysalesreport",
+        "- [+] test--purge_abandoned_carts",
         "- [+] test--sweep",
         "Successfully created 2 pubsub subscriptions to domain https://tasks.example.com",
         "- [+] OrderEventsSubscriber",  # django-gcp names the task a subscription pushes to
         "- [+] RecordingSubscriber",
     ]
-    assert second.splitlines() == first.splitlines()[:4]
+    assert second.splitlines() == first.splitlines()[:5]
     assert cloud_scheduler_emulator.requests.writes() == []
 
 
@@ -85,14 +86,16 @@ def test_cleanup_deletes_owned_orphans_and_the_domain_can_be_overridden(
 
     assert "test--retired" not in kept
     assert cleaned.splitlines() == [
-        "Successfully created 4 scheduler jobs to domain https://new.example.com",
+        "Successfully created 5 scheduler jobs to domain https://new.example.com",
         "- [+] test--hourlytask",
         "- [+] test--nightlysalesreport",
+        "- [+] test--purge_abandoned_carts",
         "- [+] test--sweep",
         "- [-] test--retired",
     ]
     uris = sorted(job.http_target.uri for job in scheduler_api.list_jobs(parent=parent))
     assert uris == [
+        "https://new.example.com/gcp/django-tasks/examples.shop.tasks.purge_abandoned_carts",
         "https://new.example.com/gcp/django-tasks/tests.django_integration.testapp.tasks.sweep",
         "https://new.example.com/gcp/tasks/HourlyTask",
         "https://new.example.com/gcp/tasks/NightlySalesReport",
@@ -208,17 +211,18 @@ def test_without_an_affix_resources_are_created_and_cleanup_is_skipped_with_a_wa
         subscriber.close()
 
     assert first.splitlines() == [
-        "Successfully created 3 scheduler jobs to domain https://tasks.example.com",
+        "Successfully created 4 scheduler jobs to domain https://tasks.example.com",
         "- [+] hourlytask",
         "- [+] nightlysalesreport",
-        "- [+] sweep",  # testapp's periodic django.tasks function
+        "- [+] purge_abandoned_carts",
+        "- [+] sweep",
         "Successfully created 2 pubsub subscriptions to domain https://tasks.example.com",
         "- [+] OrderEventsSubscriber",
         "- [+] RecordingSubscriber",
     ]
     assert again == first
     assert cloud_scheduler_emulator.requests.writes() == []
-    assert jobs == ["hourlytask", "nightlysalesreport", "retired", "sweep"]
+    assert jobs == ["hourlytask", "nightlysalesreport", "purge_abandoned_carts", "retired", "sweep"]
     assert subs == ["orders--ordereventssubscriber", "test-events--recordingsubscriber"]
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
         (logging.WARNING, task_manager.CLEANUP_SKIPPED.format(kind="Scheduler Jobs")),
