@@ -102,7 +102,10 @@ def _insert(
     placeholders = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
     if auto and connection.features.can_return_columns_from_insert:
-        returning, _ = connection.ops.return_insert_columns([meta.pk])
+        # Django 6 renamed it (it serves UPDATE too); 5.2 has only the old name.
+        ops = connection.ops
+        columns = getattr(ops, "returning_columns", None) or ops.return_insert_columns
+        returning, _ = columns([meta.pk])
         sql = f"{sql} {returning}"
     return sql, fields
 
