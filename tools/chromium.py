@@ -1,5 +1,5 @@
 """Headless Chromium for pages a person uses: Debian's `chromium` and `chromium-driver` driven by
-Selenium (`make browser` installs them). Missing is an error, never a skip.
+Selenium (`make system-packages` installs them). Missing is an error, never a skip.
 
 The flags keep Chromium from reaching out on its own (updates, sync, field trials): on a closed
 network those connections are refused, and a test must not depend on them anyway.
@@ -38,7 +38,7 @@ def check() -> None:
     for path, package in ((BROWSER, "chromium"), (DRIVER, "chromium-driver")):
         if not Path(path).exists():
             raise Missing(
-                f"{path} is missing: run `make browser` "
+                f"{path} is missing: run `make system-packages` "
                 f"(apt-get install -y chromium chromium-driver), it provides {package}"
             )
 

@@ -1,7 +1,7 @@
 """The admin end to end, as a person on call uses it: headless Chromium against the live example
 app, the emulators and the controller (`gcp-tasks-controller run --registry FILE`), no mocks.
 
-Chromium and its driver come from `make browser`; when they are missing these tests fail.
+Chromium and its driver come from `make system-packages`; when they are missing these tests fail.
 """
 
 from __future__ import annotations
