@@ -54,7 +54,15 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.site.settings")
     from django.core.wsgi import get_wsgi_application
 
-    return serve(server, get_wsgi_application())  # logging: the site's settings
+    app = get_wsgi_application()  # logging: the site's settings
+    if os.environ.get("BENCH_RECORD") == "1":
+        from django.core.management import call_command
+        from django.db import connection
+
+        call_command("migrate", interactive=False, verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL")  # kept by the file: set once
+    return serve(server, app)
 
 
 if __name__ == "__main__":

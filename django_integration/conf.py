@@ -151,6 +151,11 @@ class Settings:
         return _get("GCP_TASKS_REGISTRY_CONFIGMAP") or None
 
     @property
+    def registry_file(self) -> str | None:
+        """Path the registry is written to on startup (`manage.py gcp_devserver` sets it)."""
+        return _get("GCP_TASKS_REGISTRY_FILE") or None
+
+    @property
     def kubernetes_api_url(self) -> str | None:
         """Override of the in-cluster API address (`https://$KUBERNETES_SERVICE_HOST:PORT`)."""
         return _get("GCP_TASKS_KUBERNETES_API_URL") or None

@@ -27,8 +27,10 @@ enqueueing = logging.getLogger("django_integration.enqueueing")
 export = logging.getLogger("django_integration.export")
 # Stored runs and executions that could not be written.
 recording = logging.getLogger("django_integration.recording")
+# What people did in the admin (runs now, pauses, resumes, retries), and what kept them from it.
+admin = logging.getLogger("django_integration.admin")
 
-ALL = (tasks, django_tasks, refusals, certificates, enqueueing, export, recording)
+ALL = (tasks, django_tasks, refusals, certificates, enqueueing, export, recording, admin)
 
 
 def refused(

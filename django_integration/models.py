@@ -4,6 +4,10 @@ A `TaskRun` is one logical run of a task, whatever started it: a `django.tasks` 
 the `TaskResult` id), a Cloud Tasks task of an `OnDemandTask`, a Cloud Scheduler firing or a
 Pub/Sub message. Each delivery attempt that reaches an endpoint is a `TaskExecution` of its run.
 Without the setting nothing here is read or written, so apps that never migrate keep working.
+
+A `JobPause` is a periodic task paused from the admin (desired state, see `pausing`). The
+`Declared*` models have no table: they give the admin's pages of tasks declared in code their
+place in the admin index and their permissions.
 """
 
 from __future__ import annotations
@@ -111,6 +115,44 @@ class TaskExecution(models.Model):
             models.Index(fields=["task", "started_at"], name="gcptasks_exec_task"),
             models.Index(fields=["scheduler_job_name", "started_at"], name="gcptasks_exec_job"),
         ]
+        permissions = [("retry_taskexecution", "Can retry failed task executions")]
 
     def __str__(self) -> str:
         return f"{self.task} attempt {self.attempt} ({self.status})"
+
+
+class JobPause(models.Model):
+    """A periodic task paused from the admin: exported as `paused` until someone resumes it."""
+
+    job = models.CharField(primary_key=True, max_length=500)  # the Cloud Scheduler job id
+    task = models.CharField(max_length=255)  # the class name or django.tasks module path
+    # Names, not foreign keys: the record of who paused a job outlives their account.
+    paused_by = models.CharField(max_length=150, blank=True)
+    paused_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.job} paused by {self.paused_by or 'someone'}"
+
+
+class DeclaredPeriodicTask(models.Model):
+    """No table: the admin page of the periodic tasks declared in code, and who may run them now
+    (`run_declaredperiodictask`) or pause and resume them (`pause_declaredperiodictask`)."""
+
+    class Meta:
+        managed = False
+        verbose_name = "periodic task"
+        default_permissions = ("view",)
+        permissions = [
+            ("run_declaredperiodictask", "Can run periodic tasks now"),
+            ("pause_declaredperiodictask", "Can pause and resume periodic tasks"),
+        ]
+
+
+class DeclaredSubscriberTask(models.Model):
+    """No table: the admin page of the subscriber tasks declared in code."""
+
+    class Meta:
+        managed = False
+        verbose_name = "subscriber task"
+        default_permissions = ("view",)

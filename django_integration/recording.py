@@ -25,15 +25,15 @@ from typing import Any
 
 from django.db import models as db_models
 from django.db import router, transaction
-from django.db.models import Subquery
 from django.utils import timezone
 
-from django_integration import conf, deliveries, loggers, models, payloads, tasks
+from django_integration import conf, deliveries, loggers, models, payloads, tasks, writing
 
 # Tracebacks are kept to their last 64 KiB (the end names the failing line) and messages to 2,000
 # characters: one huge exception must not make every row of the executions list heavy.
 MAX_TRACEBACK = 65_536
 MAX_MESSAGE = 2_000
+_worker_ids: dict[int, str] = {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,7 +146,11 @@ def class_delivery(
 
 def worker_id() -> str:
     """This process, as `TaskResult.worker_ids` names the workers that ran a task."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    pid = os.getpid()  # a forked worker is a new worker: the cache is keyed on it
+    known = _worker_ids.get(pid)
+    if known is None:
+        known = _worker_ids[pid] = f"{socket.gethostname()}:{pid}"
+    return known
 
 
 def start_class(
@@ -165,40 +169,27 @@ def start(delivery: Delivery) -> Execution:
         return execution
     with guarded("start", task=delivery.task):
         with transaction.atomic(using=database()):
-            run_id = _resume(delivery) or new_run(delivery, status=models.Status.RUNNING)
-            run = runs().get(pk=run_id)
+            run = _resume(delivery) or _insert_run(delivery, status=models.Status.RUNNING)
             row = open_execution(execution, run, delivery)
         # Only once committed: a rolled-back start leaves nothing for `succeeded` to update.
         execution.run_id, execution.execution_id, execution.run = run.id, row.id, run
     return execution
 
 
-def _resume(delivery: Delivery) -> str | None:
+def _resume(delivery: Delivery) -> models.TaskRun | None:
     """Count this delivery on the newest unfinished run of its key (a retry); None if none."""
     if not delivery.key:
         return None
-    latest = (
+    # One UPDATE that finds and counts: the transaction's first statement is a write.
+    if not writing.resume(database(), delivery.key, timezone.now()):
+        return None
+    return (
         runs()
         .filter(delivery_key=delivery.key)
         .exclude(status=models.Status.SUCCESSFUL)
         .order_by("-created_at")
-        .values("pk")[:1]
+        .first()
     )
-    now = timezone.now()
-    # One UPDATE that finds and counts: the transaction's first statement is a write.
-    updated = (
-        runs()
-        .filter(pk=Subquery(latest))
-        .update(
-            status=models.Status.RUNNING,
-            attempts=db_models.F("attempts") + 1,
-            last_attempted_at=now,
-            finished_at=None,
-        )
-    )
-    if not updated:
-        return None
-    return runs().filter(pk=Subquery(latest)).values_list("pk", flat=True).first()
 
 
 def new_run(
@@ -209,6 +200,16 @@ def new_run(
     ignore_conflicts: bool = False,
 ) -> str:
     """Insert the run a delivery starts; `ignore_conflicts` leaves an existing `run_id` as is."""
+    return _insert_run(delivery, status=status, run_id=run_id, ignore_conflicts=ignore_conflicts).id
+
+
+def _insert_run(
+    delivery: Delivery,
+    *,
+    status: models.Status,
+    run_id: str | None = None,
+    ignore_conflicts: bool = False,
+) -> models.TaskRun:
     now = timezone.now()
     run = models.TaskRun(
         id=run_id or secrets.token_hex(16),
@@ -226,8 +227,11 @@ def new_run(
     if status == models.Status.RUNNING:
         run.started_at = run.last_attempted_at = now
         run.attempts = 1
-    runs().bulk_create([run], ignore_conflicts=ignore_conflicts)
-    return run.id
+    if ignore_conflicts:
+        runs().bulk_create([run], ignore_conflicts=True)
+    else:
+        writing.insert(run, database())
+    return run
 
 
 def open_execution(
@@ -236,7 +240,7 @@ def open_execution(
     """Insert the execution row of this delivery of `run`."""
     info = delivery.info
     execution.attempt = delivery.attempt or run.attempts or 1
-    return models.TaskExecution.objects.using(database()).create(
+    row = models.TaskExecution(
         run=run,
         kind=run.kind,
         task=run.task,
@@ -247,6 +251,8 @@ def open_execution(
         scheduler_job_name=info.scheduler_job_name or "",
         message_id=delivery.message_id or "",
     )
+    writing.insert(row, database())
+    return row
 
 
 def _finish(
@@ -259,32 +265,33 @@ def _finish(
 ) -> None:
     now = timezone.now()
     duration = timedelta(seconds=time.perf_counter() - execution._started)
-    row = models.TaskExecution(
-        id=execution.execution_id, status=status, finished_at=now, duration=duration
-    )
-    fields = ["status", "finished_at", "duration"]
+    finished: dict[str, Any] = {"status": status, "finished_at": now, "duration": duration}
     if error is not None:
-        describe_failure(row, error)
-        fields += ["exception_path", "error_message", "traceback"]
-    with transaction.atomic(using=database()):
-        run = runs().filter(pk=execution.run_id)
-        if execution.lease_id:
-            run = run.filter(lease_id=execution.lease_id)
-        changes: dict[str, Any] = {"status": status, "finished_at": now}
-        if execution.lease_id:
-            changes.update(lease_id="", lease_expires_at=None)
-        if status == models.Status.SUCCESSFUL:
-            changes["return_value"] = return_value
-        elif not retryable:
-            changes["retryable"] = False
-        if not run.update(**changes):
+        described = failure(error)
+        finished.update(
+            exception_path=described.exception_path,
+            error_message=described.message,
+            traceback=described.traceback,
+        )
+    changes: dict[str, Any] = {"status": status, "finished_at": now}
+    where: dict[str, Any] = {"id": execution.run_id}
+    if execution.lease_id:
+        changes.update(lease_id="", lease_expires_at=None)
+        where["lease_id"] = execution.lease_id
+    if status == models.Status.SUCCESSFUL:
+        changes["return_value"] = return_value
+    elif not retryable:
+        changes["retryable"] = False
+    using = database()
+    with transaction.atomic(using=using):
+        if not writing.update(models.TaskRun, using, changes, where):
             # Our lease expired and another delivery took the run: its outcome is the run's.
             loggers.recording.warning(
                 "Run %s was taken by another delivery when its lease expired; its outcome stands",
                 execution.run_id,
                 extra={"task_run": execution.run_id},
             )
-        row.save(using=database(), update_fields=fields)
+        writing.update(models.TaskExecution, using, finished, {"id": execution.execution_id})
 
 
 def describe_failure(row: models.TaskExecution, error: BaseException) -> None:

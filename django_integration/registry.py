@@ -31,12 +31,8 @@ def build(project: str | None = None, *, require_affix: bool = True) -> model.Re
             "GCP_TASKS_RESOURCE_AFFIX must be set to export a task registry: the controller "
             "owns exactly the resources whose names start with it"
         )
-    jobs = [_scheduler_job(cls) for cls in tasks.periodic_tasks().values()]
-    jobs += [_scheduled_job(schedule) for schedule in schedules.schedules().values()]
-    jobs.sort(key=_name)
-    subscriptions = sorted(
-        (_subscription(cls) for cls in tasks.subscriber_tasks().values()), key=_name
-    )
+    jobs = [job for _, job in periodic_jobs()]
+    subscriptions = [subscription for _, subscription in subscriber_subscriptions()]
     owner = settings.registry_owner
     return model.Registry(
         source=f"django:{getattr(django_settings, 'SETTINGS_MODULE', None) or 'settings'}",
@@ -50,6 +46,20 @@ def build(project: str | None = None, *, require_affix: bool = True) -> model.Re
         name=owner,
         generated_by=f"django_integration {_version()}",
     )
+
+
+def periodic_jobs() -> list[tuple[str, model.SchedulerJob]]:
+    """Each periodic task (its class name, or its django.tasks module path) and its job, by job
+    name; the task is what its recorded executions are filed under."""
+    jobs = [(name, _scheduler_job(cls)) for name, cls in tasks.periodic_tasks().items()]
+    jobs += [(path, _scheduled_job(schedule)) for path, schedule in schedules.schedules().items()]
+    return sorted(jobs, key=lambda pair: pair[1].name)
+
+
+def subscriber_subscriptions() -> list[tuple[str, model.Subscription]]:
+    """Each subscriber task's class name and its subscription, by subscription name."""
+    found = [(name, _subscription(cls)) for name, cls in tasks.subscriber_tasks().items()]
+    return sorted(found, key=lambda pair: pair[1].name)
 
 
 def render(project: str | None = None) -> str:
@@ -142,10 +152,6 @@ def _subscription(cls: type[tasks.SubscriberTask]) -> model.Subscription:
         message_retention_duration=float(cls.message_retention_duration),
         labels=dict(cls.labels),
     )
-
-
-def _name(resource: model.SchedulerJob | model.Subscription) -> str:
-    return resource.name
 
 
 def _version() -> str:

@@ -25,6 +25,7 @@ from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
 
 from emulators import clock as clocks
+from emulators import http_serving
 
 ISSUER = "https://accounts.google.com"
 CACHE_CONTROL = "public, max-age=3600, must-revalidate, no-transform"
@@ -38,11 +39,9 @@ class Issuer:
     ) -> None:
         self.host = host
         self.clock: clocks.Clock = clock or clocks.WallClock()
-        self._requested_port = port
         self._key_lock = threading.Lock()
         self._key: _Key | None = None
-        self._server: http_server.ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = http_serving.HttpServer("OIDC issuer", _handler_for(self), host, port)
 
     @property
     def kid(self) -> str:
@@ -50,9 +49,7 @@ class Issuer:
 
     @property
     def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the OIDC issuer is not started")
-        return int(self._server.server_address[1])
+        return self._http.port
 
     @property
     def base_url(self) -> str:
@@ -67,31 +64,11 @@ class Issuer:
         return f"{self.base_url}/oauth2/v3/certs"
 
     def start(self) -> Issuer:
-        if self._server is not None:
-            return self
-        self._server = http_server.ThreadingHTTPServer(
-            (self.host, self._requested_port), _handler_for(self)
-        )
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            # A short poll interval: shutdown() waits for one, and tests stop an issuer each.
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="oidc-issuer",
-            daemon=True,
-        )
-        self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
+        self._http.stop()
 
     def __enter__(self) -> Issuer:
         return self.start()

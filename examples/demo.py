@@ -109,13 +109,17 @@ class Child:
                 self.process.kill()
                 self.process.wait()
         self._reader.join(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         return self.process.returncode
 
 
-def start_controller(registry: pathlib.Path, env: dict[str, str]) -> Child:
+def start_controller(
+    registry: pathlib.Path, env: dict[str, str], resync_seconds: float = RESYNC_SECONDS
+) -> Child:
     """`gcp-tasks-controller run` on the registry file."""
     command = [sys.executable, "-m", "controller.cli", "run", "--registry", str(registry)]
-    command += ["--resync-seconds", str(RESYNC_SECONDS), "--log-format", "console"]
+    command += ["--resync-seconds", f"{resync_seconds:g}", "--log-format", "console"]
     command += ["--metrics-port", "0", "--health-port", "0", "--host", "127.0.0.1"]
     return Child("controller", command, env)
 

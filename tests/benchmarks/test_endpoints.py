@@ -28,3 +28,7 @@ def test_smallest_endpoint_benchmark(
     # One fetch for the whole run: the issuer says max-age=3600.
     assert outcome.data["certificate_fetches"] == 1
     assert [target.met for target in outcome.targets][1] is True
+    # Every request of the recorded variant (warm-up included) stored its execution.
+    recorded = variants["endpoint-recorded"]["requests"] + endpoints.WARMUP_REQUESTS
+    assert outcome.data["recorded_executions"] == recorded
+    assert "recording an execution" in outcome.targets[-1].goal

@@ -6,7 +6,7 @@ import json
 import logging
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import override_settings
 
 from django_integration import loggers, models, recording
@@ -157,3 +157,46 @@ def test_missing_tables_are_logged_and_the_task_runs_and_answers_as_before(
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+def _failing(predicate):
+    """A database that fails the statements `predicate` picks, as a lost connection would."""
+
+    def wrapper(execute, sql, params, many, context):
+        if predicate(sql):
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    return connection.execute_wrapper(wrapper)
+
+
+@recorded
+@pytest.mark.parametrize(
+    "failing",
+    [
+        lambda sql: "gcptasks" in sql or "django_integration_" in sql,  # down from the start
+        lambda sql: sql.startswith("UPDATE") and "taskexecution" in sql,  # lost while finishing
+    ],
+    ids=["down", "lost-while-finishing"],
+)
+def test_a_failing_database_leaves_every_answer_unchanged(client, verified, caplog, failing):
+    app = "tests.django_integration.testapp.tasks"
+    with _failing(failing), caplog.at_level(logging.ERROR):
+        ok = post(
+            client, verified, "/gcp/tasks/RecordingTask", b'{"n": 7}', **cloud_tasks_headers()
+        )
+        failed = post(client, verified, "/gcp/tasks/ExplodingTask", b'{"n": 8}')
+        added = post(
+            client,
+            verified,
+            f"/gcp/django-tasks/{app}.add",
+            json.dumps({"id": "r-db", "backend": "default", "args": [1, 2], "kwargs": {}}).encode(),
+        )
+
+    assert (ok.status_code, ok.json()) == (200, {"result": {"received": {"n": 7}}})
+    assert (failed.status_code, failed.json()) == (500, {"error": "Error running task"})
+    assert added.status_code == 200 and added.json()["result"] == 3
+    assert [kwargs for kwargs, _ in testapp_tasks.runs_of("RecordingTask")] == [{"n": 7}]
+    assert testapp_tasks.runs_of("add") == [({"a": 1, "b": 2}, None)]
+    errors = [r for r in caplog.records if r.name == "django_integration.recording"]
+    assert errors and all("server closed the connection" in str(r.exc_info[1]) for r in errors)

@@ -20,6 +20,9 @@ from django_integration.management.commands import task_manager
 from emulators import pubsub, running, testing
 from tests.django_integration.testapp import tasks as testapp_tasks
 
+# The commands read the admin's stored pauses (`pausing`).
+pytestmark = pytest.mark.django_db
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LOCATION = "europe-west1"
 

@@ -22,7 +22,7 @@ from controller.gcp import clients, errors
 from controller.planning import plans, policies
 from controller.registry import documents, model
 from controller.registry import errors as registry_errors
-from django_integration import conf, registry
+from django_integration import conf, pausing
 from django_integration.exceptions import UnknownActionError
 
 ACTIONS = {
@@ -112,10 +112,13 @@ class Command(BaseCommand):
     def _desired(self) -> model.Registry:
         """The app's registry, validated like any other source before anything is written."""
         try:
-            built = registry.build(require_affix=False)
+            # A job paused in the admin stays paused.
+            built = pausing.desired(require_affix=False)
             return documents.parse(documents.render(built), built.source, affix_required=False)
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
+        except pausing.PausesUnreadable as error:
+            raise CommandError(f"Nothing reconciled: {error}") from error
         except registry_errors.RegistryError as error:
             raise CommandError(f"The app's task registry is invalid: {error}") from error
 
