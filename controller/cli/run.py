@@ -1,7 +1,7 @@
 """`gcp-tasks-controller run`: the long-running controller.
 
 With `--registry` it runs without Kubernetes: it polls the sources about every second (cheap: a
-hash of the file, a conditional GET of the URL), reconciles as soon as one changes and at least
+stat of the file, a conditional GET of the URL), reconciles as soon as one changes and at least
 every `--resync-seconds`, serves `/metrics` and `/healthz`, and stops cleanly on SIGTERM/SIGINT.
 Without `--registry` it starts the kopf operator (`controller.operator.running.run_operator`).
 """
@@ -28,6 +28,7 @@ from controller.sources import watching
 log = structlog.get_logger()
 
 POLL_SECONDS = 1.0
+DEFAULT_RESYNC_SECONDS = 60.0
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,9 +42,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--resync-seconds",
         type=float,
-        default=60.0,
+        default=DEFAULT_RESYNC_SECONDS,
         metavar="N",
-        help="full pass at least this often, even when no source changed (default 60)",
+        help="full pass at least this often, even when no source changed "
+        f"(default {DEFAULT_RESYNC_SECONDS:g})",
     )
     parser.add_argument(
         "--poll-seconds", type=float, default=POLL_SECONDS, metavar="N", help=argparse.SUPPRESS
