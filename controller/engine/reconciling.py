@@ -41,6 +41,7 @@ class Reconciler:
         policy: policies.Policy = DEFAULT_POLICY,
         *,
         writes_per_second: float = DEFAULT_WRITES_PER_SECOND,
+        limiter: calling.TokenBucket | None = None,
         kinds: Collection[plans.Kind] = ALL_KINDS,
         backoff: calling.Backoff = calling.DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
@@ -50,8 +51,9 @@ class Reconciler:
         self.clients = clients
         self.policy = policy
         self.kinds = frozenset(kinds)
-        # One bucket across passes: a rate lowered by quota errors recovers with time, not per pass.
-        self._limiter = calling.TokenBucket(writes_per_second, clock=clock, sleep=sleep)
+        # One bucket across passes: a rate lowered by quota errors recovers with time, not per
+        # pass. Engines of one process pass theirs around (`limiter`): quotas are per project.
+        self.limiter = limiter or calling.TokenBucket(writes_per_second, clock=clock, sleep=sleep)
         self._backoff = backoff
         self._sleep = sleep
         self._clock = clock
@@ -69,7 +71,7 @@ class Reconciler:
         self, registries: Sequence[model.Registry], *, dry_run: bool
     ) -> reports.PassReport:
         started = self._clock()
-        calls = calling.Calls(limiter=self._limiter, backoff=self._backoff, sleep=self._sleep)
+        calls = calling.Calls(limiter=self.limiter, backoff=self._backoff, sleep=self._sleep)
         desired = merging.merge(registries)
         conflicts = tuple(c for c in desired.conflicts if plans.Kind(c.kind) in self.kinds)
         for conflict in conflicts:
