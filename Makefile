@@ -6,7 +6,7 @@ VENV := .venv
 VENV_DJANGO6 := .venv-django6
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-fast test-django6 lint format chart-docs bench bench-quick clean
+.PHONY: demo test test-fast test-django6 lint format chart-docs bench bench-quick bench-plot bench-docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,14 @@ bench: $(VENV)/.installed
 
 bench-quick: $(VENV)/.installed
 	$(PY) -m benchmarks --quick $(BENCH_ARGS)
+
+## The reconcile scale curve (docs/performance-scale.svg), drawn from .bench/results.json.
+bench-plot: $(VENV)/.installed
+	$(PY) -m benchmarks.plotting
+
+## docs/performance.md's generated tables (and the plot) from .bench/results.json.
+bench-docs: bench-plot
+	$(PY) -m benchmarks.documenting
 
 clean:
 	rm -rf $(VENV) $(VENV_DJANGO6) *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -144,6 +144,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def memory_mb(pid: int) -> dict[str, float]:
+    """A process's resident set now (`VmRSS`) and its high-water mark (`VmHWM`), in MB."""
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key = line.split(":", 1)[0]
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(line.split()[1]) / 1024
+    return found
+
+
 class Server:
     """A long-running process; one that `announces` prints one line (its address) when ready,
     which becomes `ready_line`; any other logs to `log_path`. `stop()` sends SIGTERM and waits."""
