@@ -31,7 +31,7 @@ _EXISTING = frozenset(
 )
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Outcome:
     """One planned action and what became of it; `applied` is False in a dry run or refused plan."""
 
