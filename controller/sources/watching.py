@@ -32,10 +32,15 @@ class Watch:
     """The sources of one `run`; `poll()` re-reads them and says if the desired state changed."""
 
     def __init__(
-        self, locations: Sequence[str], *, timeout: float = fetching.TIMEOUT_SECONDS
+        self,
+        locations: Sequence[str],
+        *,
+        timeout: float = fetching.TIMEOUT_SECONDS,
+        settled_after: float = fetching.SETTLED_SECONDS,
     ) -> None:
         self.locations = tuple(locations)
         self._timeout = timeout
+        self._settled_after = settled_after
         self._session = requests.Session()
         self._states = {location: _State() for location in self.locations}
 
@@ -63,7 +68,11 @@ class Watch:
     def _poll_one(self, location: str, state: _State) -> bool:
         try:
             fetched = fetching.fetch(
-                location, previous=state.fetched, session=self._session, timeout=self._timeout
+                location,
+                previous=state.fetched,
+                session=self._session,
+                timeout=self._timeout,
+                settled_after=self._settled_after,
             )
         except fetching.SourceError as error:
             if state.read_error != str(error):  # log transitions, not every poll
@@ -77,6 +86,7 @@ class Watch:
             return False
         state.read_error = ""
         if state.fetched is not None and fetched.digest == state.fetched.digest:
+            state.fetched = fetched  # its newer stat spares the next polls reading it again
             return False  # same bytes, same verdict as last time
         state.fetched = fetched
         try:
