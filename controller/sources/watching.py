@@ -32,15 +32,10 @@ class Watch:
     """The sources of one `run`; `poll()` re-reads them and says if the desired state changed."""
 
     def __init__(
-        self,
-        locations: Sequence[str],
-        *,
-        timeout: float = fetching.TIMEOUT_SECONDS,
-        settled_after: float = fetching.SETTLED_SECONDS,
+        self, locations: Sequence[str], *, timeout: float = fetching.TIMEOUT_SECONDS
     ) -> None:
         self.locations = tuple(locations)
         self._timeout = timeout
-        self._settled_after = settled_after
         self._session = requests.Session()
         self._states = {location: _State() for location in self.locations}
 
@@ -68,11 +63,7 @@ class Watch:
     def _poll_one(self, location: str, state: _State) -> bool:
         try:
             fetched = fetching.fetch(
-                location,
-                previous=state.fetched,
-                session=self._session,
-                timeout=self._timeout,
-                settled_after=self._settled_after,
+                location, previous=state.fetched, session=self._session, timeout=self._timeout
             )
         except fetching.SourceError as error:
             if state.read_error != str(error):  # log transitions, not every poll
