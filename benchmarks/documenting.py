@@ -63,7 +63,7 @@ def provenance(document: dict[str, Any]) -> str:
 def _tables(name: str, document: dict[str, Any]) -> str:
     tables = [_table(table) for table in document["benchmarks"][name]["tables"]]
     tables = [table for table in tables if table.rows]
-    return "\n\n".join([provenance(document), *map(reporting.render_markdown, tables)]) + "\n"
+    return "\n\n".join([provenance(document), *map(reporting.render_markdown, tables)])
 
 
 def _table(data: dict[str, Any]) -> results.Table:
@@ -90,7 +90,7 @@ def _targets(current: str, document: dict[str, Any]) -> str:
         else:
             rows += kept
     table = dataclasses.replace(reporting.targets_table(()), rows=tuple(rows))
-    return reporting.render_markdown(table, titled=False) + "\n"
+    return reporting.render_markdown(table, titled=False)
 
 
 def _rows(table: str) -> list[tuple[str, ...]]:

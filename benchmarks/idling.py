@@ -6,7 +6,8 @@ An hour is extrapolated from two windows measured after the first pass has conve
 calls are counted by the emulators, the CPU read from /proc):
 
 - alive: a controller whose resync is longer than the window, so only its source polls, servers
-  and threads run: CPU per second, and the API calls it makes meanwhile (none expected);
+  and threads run: CPU per second, and the API calls it makes meanwhile (none expected); the
+  window starts a few seconds after the first pass, whose end is a pass's cost;
 - resyncing: a controller with a short resync: CPU and API calls per resync pass, from whole
   passes (the window starts and ends just after a pass).
 
@@ -37,6 +38,9 @@ PROJECT = "bench-idle"
 SECONDS_PER_HOUR = 3600.0
 WRITES_PER_SECOND = 1000.0  # only speeds up creating everything before the measured windows
 FIRST_PASS_TIMEOUT = 300.0
+# The end of a pass (its objects freed, the collection it deferred) is the pass's cost, counted
+# in the resyncing window: the alive window starts this long after the first pass.
+AFTER_PASS_SECONDS = 3.0
 
 
 def run(profile: profiles.Profile) -> results.Outcome:
@@ -81,20 +85,24 @@ def _controller(path: Any, env: dict[str, str], resync: float, name: str) -> spa
 def _alive(
     path: Any, env: dict[str, str], logs: Sequence[recording.RequestLog], seconds: float
 ) -> dict[str, Any]:
-    with _controller(path, env, seconds * 10 + FIRST_PASS_TIMEOUT, "idle-alive") as controller:
+    resync = seconds * 10 + AFTER_PASS_SECONDS + FIRST_PASS_TIMEOUT
+    with _controller(path, env, resync, "idle-alive") as controller:
         _passes_reach(controller, 1)
-        since, cpu, started = _counts(logs), spawning.cpu_seconds(controller.pid), time.monotonic()
+        time.sleep(AFTER_PASS_SECONDS)
+        since, started = _counts(logs), time.monotonic()
+        cpu = _Cpu(controller.pid)
         rss_before = spawning.memory_mb(controller.pid)
         time.sleep(seconds)
         if convergence.converged_passes(controller) != 1:
             raise RuntimeError("a resync fell in the alive window: make the resync longer")
-        cpu = spawning.cpu_seconds(controller.pid) - cpu
+        used = cpu.since()
         elapsed = time.monotonic() - started
         memory = spawning.memory_mb(controller.pid)
     return {
         "seconds": elapsed,
-        "cpu_seconds": cpu,
-        "cpu_per_second": cpu / elapsed,
+        "cpu_seconds": used,
+        "cpu_per_second": used / elapsed,
+        "cpu_to_the_nanosecond": cpu.to_the_nanosecond,
         "api_calls": reconciling.served(logs, since),
         "rss_mb_before": rss_before["VmRSS"],
         "rss_mb": memory["VmRSS"],
@@ -112,9 +120,10 @@ def _resyncing(
     with _controller(path, env, resync, "idle-resyncing") as controller:
         # Start just after a pass: the window then holds `passes` whole passes.
         _passes_reach(controller, 2)
-        since, cpu, started = _counts(logs), spawning.cpu_seconds(controller.pid), time.monotonic()
+        since, started = _counts(logs), time.monotonic()
+        cpu = _Cpu(controller.pid)
         _passes_reach(controller, 2 + passes)
-        cpu = spawning.cpu_seconds(controller.pid) - cpu
+        used = cpu.since()
         elapsed = time.monotonic() - started
         served = reconciling.served(logs, since)
         memory = spawning.memory_mb(controller.pid)
@@ -122,7 +131,8 @@ def _resyncing(
         "resync_seconds": resync,
         "passes": passes,
         "seconds": elapsed,
-        "cpu_seconds": cpu,
+        "cpu_seconds": used,
+        "cpu_to_the_nanosecond": cpu.to_the_nanosecond,
         "api_calls": served,
         "api_calls_per_pass": sum(served.values()) / passes,
         "rss_mb": memory["VmRSS"],
@@ -146,6 +156,23 @@ def _hour(alive: dict[str, Any], resyncing: dict[str, Any], resync: float) -> di
         "api_calls": passes * resyncing["api_calls_per_pass"]
         + sum(alive["api_calls"].values()) * SECONDS_PER_HOUR / alive["seconds"],
     }
+
+
+class _Cpu:
+    """A process's CPU time from now on: its threads' to the nanosecond when they stayed the
+    same, else its clock ticks (the only count that keeps ended threads)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.ticks = spawning.cpu_seconds(pid)
+        self.precise, self.threads = spawning.thread_cpu_seconds(pid)
+
+    def since(self) -> float:
+        precise, threads = spawning.thread_cpu_seconds(self.pid)
+        self.to_the_nanosecond = threads == self.threads
+        if self.to_the_nanosecond:
+            return precise - self.precise
+        return spawning.cpu_seconds(self.pid) - self.ticks
 
 
 def _passes_reach(controller: spawning.Server, count: int) -> None:
