@@ -10,7 +10,9 @@ import pytest
 from benchmarks import profiles, reconciling
 
 
-@pytest.mark.parametrize(("size", "pages"), [(1, 2), (500, 2), (501, 3), (1000, 3), (5000, 15), (20000, 60)])
+@pytest.mark.parametrize(
+    ("size", "pages"), [(1, 2), (500, 2), (501, 3), (1000, 3), (5000, 15), (20000, 60)]
+)
 def test_expected_pages_are_one_list_per_kind(size: int, pages: int) -> None:
     assert reconciling.expected_pages(size) == pages
 
