@@ -6,17 +6,18 @@ VENV := .venv
 VENV_DJANGO6 := .venv-django6
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-fast test-django6 lint format chart-docs bench bench-quick bench-plot bench-docs clean
+.PHONY: demo admin-demo test test-fast test-django6 lint format chart-docs admin-screenshots system-packages bench bench-quick bench-plot bench-docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[controller,django,test,dev]' 'Django>=5.2,<6'
+	$(VENV)/bin/pip install --quiet -e '.[controller,django,backport,test,dev]' 'Django>=5.2,<6'
 	touch $@
 
 # Lean: the base package as a Django app installs it, without the controller extra (no kopf).
 $(VENV_DJANGO6)/.installed: pyproject.toml
 	@test -n "$(PYTHON_DJANGO6)" || { echo "Django 6 needs Python 3.12+; none found (set PYTHON_DJANGO6)" >&2; exit 1; }
+	rm -rf $(VENV_DJANGO6)  # built afresh: pip never uninstalls what an older pyproject.toml brought
 	$(PYTHON_DJANGO6) -m venv $(VENV_DJANGO6)
 	$(VENV_DJANGO6)/bin/pip install --quiet --upgrade pip
 	$(VENV_DJANGO6)/bin/pip install --quiet -e '.[django,test]' 'Django>=6,<7'
@@ -26,11 +27,23 @@ $(VENV_DJANGO6)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(PY) -m examples.demo
 
+## The example shop's admin, live: emulators, the app (log in as admin/admin), the controller.
+admin-demo: $(VENV)/.installed
+	$(PY) -m examples.admin_site
+
+## Debian packages the tests drive for real, installed when missing (as root, as CI runs):
+## headless Chromium and its driver (the admin's end-to-end tests and screenshots) and the
+## PostgreSQL server (the lease race runs on a throwaway cluster).
+system-packages:
+	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver \
+		&& ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
+		apt-get update && apt-get install -y chromium chromium-driver postgresql; }
+
 ## Everything: lint, the whole suite on Django 5.2, the Django tests again on Django 6 in a lean
 ## install (without the controller extra, which tests/test_installs.py checks).
 test: lint test-fast test-django6
 
-test-fast: $(VENV)/.installed
+test-fast: $(VENV)/.installed system-packages
 	$(PY) -m pytest
 
 test-django6: $(VENV_DJANGO6)/.installed
@@ -50,7 +63,12 @@ format: $(VENV)/.installed
 chart-docs: $(VENV)/.installed
 	$(PY) -m tools.chart_docs
 
+## docs/images/admin-*.png, taken from the live example admin in headless Chromium.
+admin-screenshots: $(VENV)/.installed system-packages
+	$(PY) -m tools.admin_screenshots
+
 ## Benchmarks (table on stdout, JSON in .bench/results.json); e.g. BENCH_ARGS="--only reconcile".
+
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks $(BENCH_ARGS)
 

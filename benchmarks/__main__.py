@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import (
+    backend_enqueueing,
     convergence,
     endpoints,
     enqueueing,
@@ -25,7 +26,7 @@ from benchmarks import (
 )
 from controller import logs
 
-BENCHMARKS = ("enqueue", "endpoint", "reconcile", "convergence", "idle")
+BENCHMARKS = ("enqueue", "backend", "endpoint", "reconcile", "convergence", "idle")
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -71,6 +72,12 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "emulator (fine up to ~1,000 push subscriptions)",
     )
     parser.add_argument(
+        "--django-tasks-venv",
+        type=Path,
+        default=provisioning.TASKS_VENV,
+        help="the Django 6 environment with the other django.tasks backends (made on first use)",
+    )
+    parser.add_argument(
         "--django-gcp-venv",
         type=Path,
         default=provisioning.VENV,
@@ -103,12 +110,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     python = None
-    if {"enqueue", "reconcile"} & set(chosen):
+    if {"enqueue", "endpoint", "reconcile"} & set(chosen):
         python = provisioning.django_gcp_python(args.django_gcp_venv)
         machine["django_gcp"] = provisioning.django_gcp_version(python)
+    tasks_python = None
+    if "backend" in chosen:
+        tasks_python = provisioning.django_tasks_python(args.django_tasks_venv)
     runners: dict[str, Callable[[], results.Outcome]] = {
         "enqueue": lambda: enqueueing.run(profile, django_gcp_python=_given(python)),
-        "endpoint": lambda: endpoints.run(profile, server=args.endpoint_server),
+        "backend": lambda: backend_enqueueing.run(
+            profile, django_tasks_python=_given(tasks_python)
+        ),
+        "endpoint": lambda: endpoints.run(
+            profile, django_gcp_python=_given(python), server=args.endpoint_server
+        ),
         "reconcile": lambda: reconciling.run(
             profile, django_gcp_python=_given(python), pubsub=args.pubsub
         ),

@@ -1,10 +1,14 @@
-"""The side environment for django-gcp: its own virtual environment with `django-gcp` from PyPI
-(made on first use), and a generated dummy service-account file, since it insists on credentials
-to fill in the OIDC service account of each task."""
+"""The side environments: django-gcp's own virtual environment with `django-gcp` from PyPI, and
+one for Django's task framework (Django 6 on Python 3.12+, this project, django-tasks-cloud-tasks
+and django-tasks-google), each made on first use; and a generated dummy service-account file,
+since django-gcp insists on credentials to fill in the OIDC service account of each task."""
 
 from __future__ import annotations
 
+import glob
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +22,13 @@ VENV = spawning.BENCH_DIR / "venv-django-gcp"
 REQUIREMENT = "django-gcp>=0.24"
 PROJECT = "bench-project"
 SERVICE_ACCOUNT = f"bench-tasks@{PROJECT}.iam.gserviceaccount.com"
+TASKS_VENV = spawning.BENCH_DIR / "venv-django-tasks"
+# The other Cloud Tasks backends for django.tasks, at the versions the README compares.
+TASKS_REQUIREMENTS = (
+    "Django>=6.1,<7",
+    "django-tasks-cloud-tasks==0.1.0",
+    "django-tasks-google==0.6.0",
+)
 
 
 class ProvisioningError(RuntimeError):
@@ -37,6 +48,35 @@ def django_gcp_python(venv: Path = VENV) -> Path:
     )
     marker.write_text(django_gcp_version(python) + "\n")
     return python
+
+
+def django_tasks_python(venv: Path = TASKS_VENV) -> Path:
+    """The django.tasks side environment's interpreter, creating it on first use."""
+    python = venv / "bin" / "python"
+    marker = venv / ".installed"
+    if python.exists() and marker.exists():
+        return python
+    interpreter = _python_312()
+    print(f"creating {venv} with {', '.join(TASKS_REQUIREMENTS)} (first run only)", file=sys.stderr)
+    _run([interpreter, "-m", "venv", "--clear", str(venv)])
+    install = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    _run([*install, "-e", f"{spawning.ROOT}[django]", *TASKS_REQUIREMENTS])
+    marker.write_text("\n".join(TASKS_REQUIREMENTS) + "\n")
+    return python
+
+
+def _python_312() -> str:
+    """Python 3.12 or later, as the Makefile's Django 6 environment finds it."""
+    explicit = os.environ.get("PYTHON_DJANGO6")
+    candidates = [explicit] if explicit else []
+    home = Path.home() / ".pyenv" / "versions"
+    candidates += sorted(glob.glob(f"{home}/3.12*/bin/python3.12"))
+    candidates += sorted(glob.glob(f"{home}/3.13*/bin/python3.13"))
+    candidates += [shutil.which("python3.12") or "", shutil.which("python3.13") or ""]
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise ProvisioningError("Django 6 needs Python 3.12+; none found (set PYTHON_DJANGO6)")
 
 
 def django_gcp_version(python: Path) -> str:

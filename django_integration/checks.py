@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 
 from controller.registry import crons, documents, errors, rules, schemas
-from django_integration import conf, exporting, names, registry, tasks
+from django_integration import conf, exceptions, exporting, names, registry, schedules, tasks
 
 _AFFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
 _DELIMITER = re.compile(r"^[A-Za-z0-9_-]{1,10}$")
@@ -154,7 +154,7 @@ def _check_authentication() -> list[Any]:
 def _check_registry_settings() -> list[Any]:
     settings = conf.settings
     found: list[Any] = []
-    cloud_side = tasks.periodic_tasks() or tasks.subscriber_tasks()
+    cloud_side = tasks.periodic_tasks() or tasks.subscriber_tasks() or schedules.schedules()
     if cloud_side and not settings.resource_affix:
         found.append(
             _warning(
@@ -206,6 +206,12 @@ def check_tasks(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list
             found.append(
                 _error(5, f"{name}: time_zone {cls.time_zone!r} is not an IANA name", obj=cls)
             )
+    for path, schedule in schedules.schedules().items():
+        problem = crons.problem(schedule.cron)
+        if problem:
+            found.append(_error(4, f"{path}: {problem}"))
+        if rules.time_zone_problem(schedule.time_zone):
+            found.append(_error(5, f"{path}: time_zone {schedule.time_zone!r} is not an IANA name"))
     for name, subscriber in tasks.subscriber_tasks().items():
         try:
             topic = subscriber().topic_id
@@ -234,7 +240,9 @@ def _check_registry() -> list[Any]:
     """The exported registry must pass the controller's own validation."""
     settings = conf.settings
     affix = settings.resource_affix
-    if not affix or not (tasks.periodic_tasks() or tasks.subscriber_tasks()):
+    if not affix or not (
+        tasks.periodic_tasks() or tasks.subscriber_tasks() or schedules.schedules()
+    ):
         return []
     if not _AFFIX.match(affix) or not _DELIMITER.match(settings.delimiter):
         return []  # E008 says it
@@ -249,4 +257,102 @@ def _check_registry() -> list[Any]:
         _error(12, f"Task registry: {problem.path}: {problem.message}")
         for problem in problems
         if not _OWN_CHECKS.search(problem.path)
+    ]
+
+
+def backend_problems(backend: Any) -> list[Any]:
+    """What a `CloudTasksBackend` (its `check()`, run by Django's task framework) cannot do."""
+    found: list[Any] = []
+    from django_integration import backends
+
+    unknown = sorted(set(backend.options) - set(backends.OPTIONS))
+    if unknown:
+        found.append(
+            _error(
+                14,
+                f"TASKS[{backend.alias!r}] has unknown OPTIONS {', '.join(unknown)}.",
+                hint=f"Known: {', '.join(sorted(backends.OPTIONS))}.",
+            )
+        )
+    deadline = backend.dispatch_deadline
+    if deadline is not None and not 15 <= deadline <= 1800:
+        found.append(
+            _error(
+                14,
+                f"TASKS[{backend.alias!r}] DISPATCH_DEADLINE {deadline:g} is outside 15-1800 "
+                "seconds, the range Cloud Tasks accepts.",
+            )
+        )
+    try:
+        config = backend._config()
+    except (ImproperlyConfigured, exceptions.InvalidTaskDomainError) as error:
+        return [*found, _error(1, f"TASKS[{backend.alias!r}]: {error}")]
+    for queue in sorted(backend.queues):
+        queue_id = config.queue_ids.get(queue, queue)
+        if not (isinstance(queue_id, str) and _QUEUE_ID.match(queue_id)):
+            found.append(
+                _error(
+                    7,
+                    f"TASKS[{backend.alias!r}] queue {queue!r} is Cloud Tasks queue id "
+                    f"{queue_id!r}, which is not valid.",
+                    hint="Use 1-100 letters, digits or hyphens, or map it with QUEUE_IDS.",
+                )
+            )
+    try:
+        reverse(backends.URL_NAME, args=("probe.task",))
+    except NoReverseMatch:
+        found.append(
+            _error(
+                11,
+                f"The URL named {backends.URL_NAME!r} does not resolve.",
+                hint='Add path("...", include("django_integration.urls")) to ROOT_URLCONF.',
+            )
+        )
+    settings = conf.settings
+    email = config.destination.service_account_email
+    if not settings.auth_disabled and email:
+        try:
+            allowed = settings.invoker_service_account_emails
+        except ImproperlyConfigured:
+            allowed = frozenset([email])  # E013 says it
+        if email not in allowed:
+            found.append(
+                _warning(
+                    5,
+                    f"TASKS[{backend.alias!r}] tasks carry tokens for {email}, which the "
+                    "endpoints do not allow: every push will get 403.",
+                    hint="Add it to GCP_TASKS_INVOKER_SERVICE_ACCOUNT_EMAILS.",
+                )
+            )
+    return found
+
+
+@checks.register(checks.Tags.database)
+def check_storage(
+    app_configs: Iterable[Any] | None = None, databases: Iterable[str] | None = None, **kwargs: Any
+) -> list[Any]:
+    """With recording on, its tables must exist (run only with `check --database`)."""
+    if not conf.settings.record_executions or not databases:
+        return []
+    from django.db import connections, router
+
+    from django_integration import models
+
+    database = router.db_for_write(models.TaskRun)
+    if database not in databases:
+        return []
+    table = models.TaskRun._meta.db_table
+    try:
+        tables = connections[database].introspection.table_names()
+    except Exception as error:  # an unreachable database is reported by Django itself
+        return [_warning(6, f"Could not look for {table} in database {database!r}: {error}")]
+    if table in tables:
+        return []
+    return [
+        _warning(
+            6,
+            f"GCP_TASKS_RECORD_EXECUTIONS is on but the table {table} does not exist in "
+            f"database {database!r}: task runs are not recorded and results cannot be read.",
+            hint="Run `manage.py migrate django_integration`, or turn the setting off.",
+        )
     ]

@@ -19,6 +19,10 @@ from django.core.exceptions import ImproperlyConfigured
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 DEFAULT_OWNER = "django"
+DEFAULT_RETENTION_DAYS = 30.0
+# Cloud Tasks' longest dispatch deadline: a delivery still running after it is retried by Google,
+# and that retry must wait for the lease rather than run the task a second time alongside.
+DEFAULT_LEASE_SECONDS = 1800.0
 
 
 def _get(name: str, default: Any = None) -> Any:
@@ -128,6 +132,11 @@ class Settings:
         return _get("GCP_TASKS_REGISTRY_CONFIGMAP") or None
 
     @property
+    def registry_file(self) -> str | None:
+        """Path the registry is written to on startup (`manage.py gcp_devserver` sets it)."""
+        return _get("GCP_TASKS_REGISTRY_FILE") or None
+
+    @property
     def kubernetes_api_url(self) -> str | None:
         """Override of the in-cluster API address (`https://$KUBERNETES_SERVICE_HOST:PORT`)."""
         return _get("GCP_TASKS_KUBERNETES_API_URL") or None
@@ -135,6 +144,24 @@ class Settings:
     @property
     def kubernetes_service_account_dir(self) -> str:
         return str(_get("GCP_TASKS_KUBERNETES_SERVICE_ACCOUNT_DIR") or SERVICE_ACCOUNT_DIR)
+
+    # -- stored task runs and their executions (models.py) ---------------------------------------
+
+    @property
+    def record_executions(self) -> bool:
+        """Store every run and delivery attempt in the database; off unless set to True, because
+        it needs `manage.py migrate` and django-gcp apps often have no database at all."""
+        return _get("GCP_TASKS_RECORD_EXECUTIONS", False) is True
+
+    @property
+    def record_retention_days(self) -> float:
+        """How long `prune_task_records` keeps finished runs and their executions."""
+        return float(_get("GCP_TASKS_RECORD_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a delivery of a django.tasks task holds its run before another may take it."""
+        return float(_get("GCP_TASKS_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
 
 
 def _as_strings(name: str, value: Any) -> Sequence[str]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,40 @@ class TaskInfo:
     schedule_time: datetime | None = None
     delivery_attempt: int | None = None  # Pub/Sub, when the subscription has a dead-letter policy
     caller: str | None = None  # the verified service account, None when verification is off
+
+
+class EnvironHeaders(Mapping[str, str]):
+    """The HTTP headers of a WSGI environ (Django's `request.META`) by header name, each read
+    when asked for: Django's `request.headers` converts every header first (~10 us a request)."""
+
+    def __init__(self, environ: Mapping[str, Any]) -> None:
+        self._environ = environ
+
+    def __getitem__(self, name: str) -> str:
+        return str(self._environ[_environ_key(name)])
+
+    def get(self, name: str, default: Any = None) -> Any:  # no KeyError per missing header
+        value = self._environ.get(_environ_key(name))
+        return default if value is None else str(value)
+
+    def __iter__(self) -> Iterator[str]:
+        for key in self._environ:
+            if key.startswith("HTTP_"):
+                yield key[5:].replace("_", "-").title()
+            elif key in _UNPREFIXED:
+                yield key.replace("_", "-").title()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+_UNPREFIXED = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})  # the CGI rule WSGI follows
+
+
+@functools.cache  # a handful of header names, asked for on every request
+def _environ_key(name: str) -> str:
+    key = name.upper().replace("-", "_")
+    return key if key in _UNPREFIXED else f"HTTP_{key}"
 
 
 def task_info(headers: Mapping[str, str], caller: str | None = None) -> TaskInfo:
@@ -125,7 +160,7 @@ def _data(encoded: Any) -> Any:
 def _int(value: Any) -> int | None:
     try:
         return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e400 is infinity
         return None
 
 

@@ -53,6 +53,17 @@ _POST = int(tasks_v2.HttpMethod.POST)
 
 
 @dataclasses.dataclass(frozen=True)
+class Destination:
+    """The project and location of the queues, and whom Google signs the tasks' tokens for, when
+    not the `GCP_TASKS_*` settings (a `CloudTasksBackend`'s OPTIONS)."""
+
+    project: str
+    location: str
+    service_account_email: str | None = None
+    audience: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class TaskRequest:
     """One HTTP task to create: where it goes, its JSON body, and its optional id and time."""
 
@@ -62,6 +73,7 @@ class TaskRequest:
     task_id: str | None = None  # set for deduplicated tasks
     schedule_time: datetime | None = None
     dispatch_deadline: float | None = None
+    destination: Destination | None = None  # None: the GCP_TASKS_* settings
 
 
 def client() -> tasks_v2.CloudTasksClient:
@@ -92,8 +104,17 @@ def _build_client(target: str | None) -> tasks_v2.CloudTasksClient:
 
 def enqueue(request: TaskRequest) -> tasks_v2.Task:
     """Create the task; raises `DuplicateTaskError` when its id exists or existed recently."""
-    parent = queue_path(request.queue)
+    parent = queue_path(request.queue, request.destination)
     return _create(client(), parent, build_task(parent, request))
+
+
+def delete(task_path: str) -> bool:
+    """Delete a pending task by its full name; False when Cloud Tasks no longer has it."""
+    try:
+        client().delete_task(name=task_path)
+    except api_exceptions.NotFound:
+        return False
+    return True
 
 
 def enqueue_many(
@@ -117,14 +138,16 @@ def enqueue_many(
                 pending.append(request)
                 continue
             try:
-                parent = queue_path(request.queue)
+                parent = queue_path(request.queue, request.destination)
                 pending.append(pool.submit(_create, shared, parent, build_task(parent, request)))
             except Exception as error:  # reported for this item only
                 pending.append(error)
         return [item if isinstance(item, Exception) else _outcome(item) for item in pending]
 
 
-def queue_path(queue: str) -> str:
+def queue_path(queue: str, destination: Destination | None = None) -> str:
+    if destination is not None:
+        return f"projects/{destination.project}/locations/{destination.location}/queues/{queue}"
     # The project may come from GOOGLE_CLOUD_PROJECT, which no signal announces: part of the key.
     key = (queue, os.environ.get("GOOGLE_CLOUD_PROJECT"))
     try:
@@ -144,7 +167,11 @@ def build_task(parent: str, request: TaskRequest) -> tasks_v2.Task:
         headers={"Content-Type": "application/json"},
         body=request.body.encode("utf-8"),
     )
-    email, audience = _oidc_settings()
+    destination = request.destination
+    if destination is None:
+        email, audience = _oidc_settings()
+    else:
+        email, audience = destination.service_account_email, destination.audience
     if email:
         http_request.oidc_token.CopyFrom(
             _OIDC_TOKEN_PB(service_account_email=email, audience=audience or request.url)

@@ -69,3 +69,17 @@ class PayloadTooLargeError(ValueError):
 
 class PayloadNotSerializableError(TypeError):
     """Raised when task arguments cannot be written as JSON."""
+
+
+class PermanentTaskError(Exception):
+    """Raise it from a task to fail for good: the result is FAILED and Google is told not to
+    retry (the endpoint answers 200, the only answer Cloud Tasks, Scheduler and Pub/Sub do not
+    retry). Its message and traceback are recorded like any other failure."""
+
+
+class TaskCancelledError(Exception):
+    """The error a cancelled task's result lists: it was cancelled before it ran."""
+
+
+class TaskNotCancellableError(Exception):
+    """Raised when a result cannot be cancelled: unknown, running, finished, or not stored."""

@@ -1,25 +1,33 @@
-"""Writing the registry into a Kubernetes ConfigMap that the controller watches.
+"""Writing the registry where the controller reads it: a Kubernetes ConfigMap, or a file.
 
 Plain `requests` with the pod's service-account token and CA (no Kubernetes client dependency).
-The ConfigMap is read first and written only when its content or label differs. On startup a
-failure is logged and never raised: the app must start even when the cluster API does not answer.
+The ConfigMap is read first and written only when its content or label differs; a file is
+replaced atomically. The document is the app's desired state with the admin's pauses (`pausing`).
+On startup a failure is logged and never raised: the app must start even when the cluster API or
+the database does not answer.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import re
+import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 import requests
 import structlog
+from django.apps import apps
+from django.db import connections
 
-from controller.registry import custom_resources
-from django_integration import conf, registry
+from controller.registry import custom_resources, documents
+from django_integration import conf, pausing
 
 logger = structlog.get_logger()
+log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 5.0
 _LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")  # RFC 1123 label: namespaces
@@ -120,14 +128,70 @@ def export_configured(document: str) -> str | None:
     return outcome
 
 
-def export_on_startup() -> None:
-    """Called from `AppConfig.ready()`: export when configured, log and swallow every failure."""
-    if not conf.settings.registry_configmap:
-        return
+def write_file(path: str, document: str) -> None:
+    """Replace the file at `path` with `document` in one step."""
+    # A reader (the controller's file source) never sees a half-written registry.
+    directory = os.path.dirname(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".registry-", suffix=".json")
     try:
-        export_configured(registry.render())
-    except Exception:  # the app must start whatever happens here
-        logger.exception("registry_export_failed", configmap=conf.settings.registry_configmap)
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(document)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def export_desired() -> list[str]:
+    """Export the app's desired state, pauses included, to the configured file and ConfigMap:
+    what was written (empty when neither is configured). Raises `OSError` (the file),
+    `ExportError` (the ConfigMap) or `pausing.PausesUnreadable` (then nothing is written)."""
+    settings = conf.settings
+    if not (settings.registry_file or settings.registry_configmap):
+        return []
+    document = documents.render(pausing.desired())
+    written = []
+    if settings.registry_file:
+        write_file(settings.registry_file, document)
+        logger.info("registry_exported", file=settings.registry_file)
+        written.append(f"file {settings.registry_file}")
+    outcome = export_configured(document)
+    if outcome is not None:
+        written.append(f"ConfigMap {settings.registry_configmap} {outcome}")
+    return written
+
+
+def export_on_startup() -> None:
+    """Called from `AppConfig.ready()`: export once the app registry is ready (reading the pauses
+    queries the database, which Django advises against while apps are still loading)."""
+    if not (conf.settings.registry_file or conf.settings.registry_configmap):
+        return
+    if apps.ready:
+        _export_logged()
+        return
+    threading.Thread(target=_export_when_ready, name="registry-export", daemon=True).start()
+
+
+def _export_when_ready() -> None:
+    apps.ready_event.wait()
+    try:
+        _export_logged()
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
+def _export_logged() -> None:
+    """Export, logging and swallowing every failure: the app must start whatever happens here."""
+    settings = conf.settings
+    targets = {"configmap": settings.registry_configmap, "file": settings.registry_file}
+    where = {kind: target for kind, target in targets.items() if target}
+    try:
+        export_desired()
+    except pausing.PausesUnreadable as error:
+        log.error("The task registry was not exported: %s", error)
+        logger.error("registry_export_skipped", reason=str(error), **where)
+    except Exception:
+        logger.exception("registry_export_failed", **where)
 
 
 def _configmap(document: str, namespace: str, name: str) -> dict[str, Any]:

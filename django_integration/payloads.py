@@ -28,10 +28,14 @@ class JSONEncoder(DjangoJSONEncoder):
         return super().default(o)
 
 
+# One encoder for every call: json.dumps would build a new one each time (it is stateless).
+_CANONICAL = JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def encode(value: Any) -> str:
     """The canonical JSON text of `value`: sorted keys, no whitespace."""
     try:
-        return json.dumps(value, cls=JSONEncoder, sort_keys=True, separators=(",", ":"))
+        return _CANONICAL.encode(value)
     except (TypeError, ValueError) as error:
         raise exceptions.PayloadNotSerializableError(
             f"Task arguments must be JSON-serializable: {error}"

@@ -1,7 +1,8 @@
 """The app's desired cloud state: a `model.Registry` built from its registered tasks.
 
-Periodic tasks become Cloud Scheduler jobs, subscriber tasks Pub/Sub push subscriptions, named
-as django-gcp names them. No I/O: the document is rendered by `controller.registry.documents`.
+Periodic tasks (`PeriodicTask` classes and `@periodic` django.tasks tasks) become Cloud Scheduler
+jobs, subscriber tasks Pub/Sub push subscriptions, named as django-gcp names them. No I/O: the
+document is rendered by `controller.registry.documents`.
 """
 
 from __future__ import annotations
@@ -12,25 +13,26 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from controller.registry import documents, model
-from django_integration import conf, payloads, tasks
+from django_integration import conf, names, payloads, schedules, tasks
 
 DISTRIBUTION = "gcp-tasks-controller"
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
-def build(project: str | None = None) -> model.Registry:
-    """The registry of every registered periodic and subscriber task, in a stable order."""
+def build(project: str | None = None, *, require_affix: bool = True) -> model.Registry:
+    """The registry of every registered periodic and subscriber task, in a stable order.
+
+    Only `task_manager` passes `require_affix=False`: django-gcp's command works without an affix
+    (names then carry no prefix); an exported registry always has one."""
     settings = conf.settings
-    affix = settings.resource_affix
-    if not affix:
+    affix = settings.resource_affix or ""
+    if not affix and require_affix:
         raise ImproperlyConfigured(
             "GCP_TASKS_RESOURCE_AFFIX must be set to export a task registry: the controller "
             "owns exactly the resources whose names start with it"
         )
-    jobs = sorted((_scheduler_job(cls) for cls in tasks.periodic_tasks().values()), key=_name)
-    subscriptions = sorted(
-        (_subscription(cls) for cls in tasks.subscriber_tasks().values()), key=_name
-    )
+    jobs = [job for _, job in periodic_jobs()]
+    subscriptions = [subscription for _, subscription in subscriber_subscriptions()]
     owner = settings.registry_owner
     return model.Registry(
         source=f"django:{getattr(django_settings, 'SETTINGS_MODULE', None) or 'settings'}",
@@ -46,17 +48,32 @@ def build(project: str | None = None) -> model.Registry:
     )
 
 
+def periodic_jobs() -> list[tuple[str, model.SchedulerJob]]:
+    """Each periodic task (its class name, or its django.tasks module path) and its job, by job
+    name; the task is what its recorded executions are filed under."""
+    jobs = [(name, _scheduler_job(cls)) for name, cls in tasks.periodic_tasks().items()]
+    jobs += [(path, _scheduled_job(schedule)) for path, schedule in schedules.schedules().items()]
+    return sorted(jobs, key=lambda pair: pair[1].name)
+
+
+def subscriber_subscriptions() -> list[tuple[str, model.Subscription]]:
+    """Each subscriber task's class name and its subscription, by subscription name."""
+    found = [(name, _subscription(cls)) for name, cls in tasks.subscriber_tasks().items()]
+    return sorted(found, key=lambda pair: pair[1].name)
+
+
 def render(project: str | None = None) -> str:
     """The registry document as canonical JSON: identical input gives identical bytes."""
     return documents.render(build(project))
 
 
-def _oidc_token() -> model.OidcToken | None:
+def _oidc_token(email: str | None = None, audience: str | None = None) -> model.OidcToken | None:
     settings = conf.settings
-    email = settings.service_account_email
+    email = email or settings.service_account_email
     if not email:
         return None
-    return model.OidcToken(service_account_email=email, audience=settings.oidc_audience or "")
+    audience = audience or settings.oidc_audience
+    return model.OidcToken(service_account_email=email, audience=audience or "")
 
 
 def _scheduler_job(cls: type[tasks.PeriodicTask]) -> model.SchedulerJob:
@@ -72,14 +89,39 @@ def _scheduler_job(cls: type[tasks.PeriodicTask]) -> model.SchedulerJob:
         body=payloads.encode(dict(cls.run_kwargs)),
         headers=JSON_HEADERS,
         oidc_token=_oidc_token(),
-        retry=model.SchedulerRetry(
-            retry_count=cls.retry_count,
-            max_retry_duration=float(cls.max_retry_duration),
-            min_backoff_duration=float(cls.min_backoff_duration),
-            max_backoff_duration=float(cls.max_backoff_duration),
-            max_doublings=cls.max_doublings,
-        ),
+        retry=_retry(cls),
         attempt_deadline=float(cls.attempt_deadline),
+    )
+
+
+def _scheduled_job(schedule: schedules.Schedule) -> model.SchedulerJob:
+    backend = schedule.task.get_backend()
+    settings = conf.settings
+    destination = backend.destination
+    return model.SchedulerJob(
+        name=names.scheduler_job(schedule.slug, settings.resource_affix, settings.delimiter),
+        schedule=schedule.cron,
+        uri=backend.url(schedule.task),
+        time_zone=schedule.time_zone,
+        description=schedule.description,
+        paused=schedule.paused,
+        http_method="POST",
+        body=schedule.body,
+        headers=JSON_HEADERS,
+        oidc_token=_oidc_token(destination.service_account_email, destination.audience),
+        retry=_retry(schedule),
+        attempt_deadline=float(schedule.attempt_deadline),
+    )
+
+
+def _retry(source: type[tasks.PeriodicTask] | schedules.Schedule) -> model.SchedulerRetry:
+    """Cloud Scheduler's RetryConfig from a `PeriodicTask` class or a schedule (same names)."""
+    return model.SchedulerRetry(
+        retry_count=source.retry_count,
+        max_retry_duration=float(source.max_retry_duration),
+        min_backoff_duration=float(source.min_backoff_duration),
+        max_backoff_duration=float(source.max_backoff_duration),
+        max_doublings=source.max_doublings,
     )
 
 
@@ -110,10 +152,6 @@ def _subscription(cls: type[tasks.SubscriberTask]) -> model.Subscription:
         message_retention_duration=float(cls.message_retention_duration),
         labels=dict(cls.labels),
     )
-
-
-def _name(resource: model.SchedulerJob | model.Subscription) -> str:
-    return resource.name
 
 
 def _version() -> str:

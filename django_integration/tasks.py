@@ -7,6 +7,8 @@ module on startup, so a forgotten import cannot silently drop a task.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import math
 import threading
@@ -242,6 +244,21 @@ class SubscriberTask(Task):
             ordering_key=ordering_key,
             enable_message_ordering=self.enable_message_ordering,
         )
+
+
+def check_arguments(task_class: type[Task], task_kwargs: Mapping[str, Any]) -> None:
+    """Raise `TypeError` naming the problem when `task_kwargs` do not fit the task's `run()` (or an
+    overridden `execute()`): one missing, one not taken, or a name such as `self`."""
+    for signature in _signatures(task_class):
+        signature.bind(None, **task_kwargs)  # None stands for the instance
+
+
+@functools.cache
+def _signatures(task_class: type[Task]) -> tuple[inspect.Signature, ...]:
+    methods = [task_class.run]
+    if task_class.execute is not Task.execute:
+        methods.append(task_class.execute)
+    return tuple(inspect.signature(method) for method in methods)
 
 
 def find(name: str) -> type[Task] | None:

@@ -1,8 +1,11 @@
-"""django-gcp's task URLs and names: `include("django_integration.urls")` under any prefix."""
+"""The task URLs: django-gcp's names and the django.tasks endpoint.
 
+`include("django_integration.urls")` under any prefix."""
+
+from django.db import transaction
 from django.urls import path
 
-from django_integration import views
+from django_integration import backend_views, views
 
 urlpatterns = [
     path(
@@ -11,4 +14,10 @@ urlpatterns = [
         name="gcp-subscriber-tasks",
     ),
     path("tasks/<task_name>", views.GoogleCloudTaskView.as_view(), name="gcp-tasks"),
+    # Outside ATOMIC_REQUESTS: the lease a delivery takes must be visible to the next at once.
+    path(
+        "django-tasks/<task_path>",
+        transaction.non_atomic_requests(backend_views.DjangoTaskView.as_view()),
+        name="gcp-django-tasks",
+    ),
 ]

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http import server as http_server
@@ -24,6 +25,7 @@ from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
 
 from emulators import clock as clocks
+from emulators import http_serving
 
 ISSUER = "https://accounts.google.com"
 CACHE_CONTROL = "public, max-age=3600, must-revalidate, no-transform"
@@ -37,11 +39,9 @@ class Issuer:
     ) -> None:
         self.host = host
         self.clock: clocks.Clock = clock or clocks.WallClock()
-        self._requested_port = port
         self._key_lock = threading.Lock()
         self._key: _Key | None = None
-        self._server: http_server.ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = http_serving.HttpServer("OIDC issuer", _handler_for(self), host, port)
 
     @property
     def kid(self) -> str:
@@ -49,9 +49,7 @@ class Issuer:
 
     @property
     def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the OIDC issuer is not started")
-        return int(self._server.server_address[1])
+        return self._http.port
 
     @property
     def base_url(self) -> str:
@@ -66,31 +64,11 @@ class Issuer:
         return f"{self.base_url}/oauth2/v3/certs"
 
     def start(self) -> Issuer:
-        if self._server is not None:
-            return self
-        self._server = http_server.ThreadingHTTPServer(
-            (self.host, self._requested_port), _handler_for(self)
-        )
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            # A short poll interval: shutdown() waits for one, and tests stop an issuer each.
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="oidc-issuer",
-            daemon=True,
-        )
-        self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
+        self._http.stop()
 
     def __enter__(self) -> Issuer:
         return self.start()
@@ -103,8 +81,16 @@ class Issuer:
     ) -> None:
         self.stop()
 
-    def token(self, audience: str, email: str, *, lifetime: int = 3600) -> str:
-        """An RS256 ID token for service account `email`, with the claims Google puts in one."""
+    def token(
+        self,
+        audience: str,
+        email: str,
+        *,
+        lifetime: int = 3600,
+        claims: Mapping[str, Any] | None = None,
+    ) -> str:
+        """An RS256 ID token for service account `email`, with the claims Google puts in one;
+        `claims` replaces or adds some (to test how a verifier treats odd ones)."""
         if not audience:
             raise ValueError("an ID token needs an audience")
         if lifetime <= 0:
@@ -119,6 +105,7 @@ class Issuer:
             "email_verified": True,
             "iat": issued,
             "exp": issued + lifetime,
+            **(claims or {}),
         }
         return jwt.encode(self._signing_key().signer, payload).decode()
 

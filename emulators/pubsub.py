@@ -2,22 +2,21 @@
 
 The emulator runs in its own process group and `stop()` ends the whole group: stopping a wrapper
 (`gcloud beta emulators pubsub start`) alone leaves the JVM running. On Linux the JVM is also
-told to die with the process that started it, so a killed test run leaves no orphan behind.
+told to die with the process that started it, so a killed test run leaves no orphan behind
+(`process_groups`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -26,9 +25,12 @@ from urllib import request as url_requests
 
 import structlog
 
+from emulators import process_groups
+
 logger = structlog.get_logger()
 
 ENV_BIN = "PUBSUB_EMULATOR_BIN"
+OPTIONS_ENV = "CLOUD_PUBSUB_EMULATOR_OPTS"  # JVM options, read by the emulator's script
 SCRIPT = Path("platform/pubsub-emulator/bin/cloud-pubsub-emulator")
 # Where the SDK lands with apt, the snap-less tarball and Homebrew, in case `gcloud` is not on PATH.
 SDK_ROOTS = (
@@ -103,11 +105,13 @@ class PubSubEmulator:
         port: int = 0,
         script: Path | None = None,
         ready_timeout: float = 60.0,
+        jvm_options: Sequence[str] = (),
     ) -> None:
         self.bind_host = host
         self.port = port
         self.script = script
         self.ready_timeout = ready_timeout
+        self.jvm_options = tuple(jvm_options)
         self._process: subprocess.Popen[bytes] | None = None
         self._output: IO[bytes] | None = None
 
@@ -132,13 +136,18 @@ class PubSubEmulator:
             self.port = free_port(self.bind_host)
         # A file, not a pipe: the JVM logs every request and would block on a full pipe.
         self._output = tempfile.TemporaryFile(prefix="pubsub-emulator-")  # noqa: SIM115 (closed in stop)
+        environment = dict(os.environ)
+        if self.jvm_options:
+            # The script passes this variable to java after JAVA_OPTS.
+            options = [environment.get(OPTIONS_ENV, ""), *self.jvm_options]
+            environment[OPTIONS_ENV] = " ".join(option for option in options if option)
         self._process = subprocess.Popen(
             [str(script), f"--host={self.bind_host}", f"--port={self.port}"],
             stdin=subprocess.DEVNULL,
             stdout=self._output,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            env=environment,
+            **process_groups.popen_options(),
         )
         try:
             self._wait_ready()
@@ -153,23 +162,11 @@ class PubSubEmulator:
         process, self._process = self._process, None
         if process is None:
             return
-        group = process.pid  # start_new_session: the leader's pid is the group id
-        _signal_group(group, signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _signal_group(group, signal.SIGKILL)
-            process.wait(timeout=timeout)
-        deadline = time.monotonic() + timeout
-        while _group_alive(group):
-            if time.monotonic() > deadline:
-                _signal_group(group, signal.SIGKILL)
-                deadline = time.monotonic() + timeout
-            time.sleep(0.05)
+        process_groups.stop(process, timeout=timeout)
         if self._output is not None:
             self._output.close()
             self._output = None
-        logger.info("pubsub_emulator.stopped", host=self.host, pid=group)
+        logger.info("pubsub_emulator.stopped", host=self.host, pid=process.pid)
 
     def output_tail(self, limit: int = 4000) -> str:
         """The end of the emulator's combined stdout/stderr, for error messages."""
@@ -236,47 +233,3 @@ def _gcloud_sdk_root() -> Path | None:
         return None
     root = result.stdout.strip()
     return Path(root) if result.returncode == 0 and root else None
-
-
-def _signal_group(group: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(group, signum)
-
-
-def _group_alive(group: int) -> bool:
-    """Whether a live (not zombie) process is left in the group."""
-    proc = Path("/proc")
-    if not proc.is_dir():  # not Linux: a zombie counts as alive here, which only waits longer
-        try:
-            os.killpg(group, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            # Fields after the command name, which is in parentheses and may contain spaces.
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # the process ended while we looked
-        state, process_group = fields[0], int(fields[2])
-        if process_group == group and state not in ("Z", "X"):
-            return True
-    return False
-
-
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGTERM it when the starting thread's process dies.
-
-    `stop()` covers every orderly exit; this covers SIGKILL and crashes, after which the JVM
-    would otherwise keep its port and a few hundred MB. The script `exec`s java, and the
-    setting survives exec. Linux ties it to the thread that forked, so start from a thread
-    that outlives the emulator (the main thread, as the fixtures and `running` do).
-    """
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -1,6 +1,6 @@
 """Starting and stopping the local services as one: OIDC issuer, Cloud Tasks, Cloud Scheduler and
-Google's Pub/Sub emulator. Used by `python -m emulators`, the pytest fixtures, the demo and the
-benchmarks.
+Google's Pub/Sub emulator (its pushes signed by `push_signing`). Used by `python -m emulators`,
+`manage.py gcp_devserver`, the pytest fixtures, the demo and the benchmarks.
 """
 
 from __future__ import annotations
@@ -13,7 +13,16 @@ from typing import Any
 import grpc
 
 from emulators import clock as clocks
-from emulators import cloud_scheduler, cloud_tasks, faults, oidc, pubsub, recording, serving
+from emulators import (
+    cloud_scheduler,
+    cloud_tasks,
+    faults,
+    oidc,
+    pubsub,
+    push_signing,
+    recording,
+    serving,
+)
 
 TASKS_ENV = "CLOUD_TASKS_EMULATOR_HOST"
 SCHEDULER_ENV = "CLOUD_SCHEDULER_EMULATOR_HOST"
@@ -81,6 +90,7 @@ class Running:
     tasks: Service
     scheduler: Service
     pubsub: pubsub.PubSubEmulator | None
+    push_signer: push_signing.PushSigner | None
     _stack: ExitStack
 
     def environment(self) -> dict[str, str]:
@@ -119,13 +129,15 @@ def start_all(
     oidc_port: int = 0,
     tombstone_seconds: float = 3600.0,
     with_pubsub: bool = True,
+    sign_pubsub_pushes: bool = True,
     clock: clocks.Clock | None = None,
     log_capacity: int | None = None,
 ) -> Running:
     """Start every service (port 0 = a free one); on any failure stop what already started.
 
-    `log_capacity` bounds each request log to its newest entries (counts stay exact); None
-    keeps them all, which tests and benchmarks that read `entries` by offset rely on.
+    `sign_pubsub_pushes` gives Pub/Sub pushes the OIDC token their subscription asks for, as
+    Google does. `log_capacity` bounds each request log to its newest entries (counts stay
+    exact); None keeps them all, which tests and benchmarks that read `entries` by offset rely on.
     """
     clock = clock or clocks.WallClock()
     stack = ExitStack()
@@ -134,9 +146,16 @@ def start_all(
         issuer = oidc.Issuer(host=host, port=oidc_port).start()
         stack.callback(issuer.stop)
         emulator: pubsub.PubSubEmulator | None = None
+        signer: push_signing.PushSigner | None = None
         if with_pubsub:
-            emulator = pubsub.PubSubEmulator(host=host, port=pubsub_port).start()
-            stack.callback(emulator.stop)
+            pubsub_port = pubsub_port or pubsub.free_port(host)
+            jvm_options: list[str] = []
+            if sign_pubsub_pushes:
+                signer = push_signing.PushSigner(issuer, f"{host}:{pubsub_port}", host=host)
+                stack.callback(signer.start().stop)
+                jvm_options = signer.jvm_options
+            emulator = pubsub.PubSubEmulator(host=host, port=pubsub_port, jvm_options=jvm_options)
+            stack.callback(emulator.start().stop)
         tasks = start_tasks(
             clock=clock,
             issuer=issuer,
@@ -153,7 +172,7 @@ def start_all(
     except BaseException:
         stack.close()
         raise
-    return Running(clock, issuer, tasks, scheduler, emulator, stack)
+    return Running(clock, issuer, tasks, scheduler, emulator, signer, stack)
 
 
 def _serve(

@@ -22,3 +22,25 @@ GCP_TASKS_SERVICE_ACCOUNT_EMAIL = "bench-tasks@bench-project.iam.gserviceaccount
 GCP_TASKS_OIDC_CERTS_URL = os.environ.get("GCP_TASKS_OIDC_CERTS_URL") or None
 # Only the "OIDC off" variant of the endpoint benchmark sets this, to split the endpoint's cost.
 GCP_TASKS_DISABLE_AUTH = os.environ.get("BENCH_DISABLE_AUTH") == "1"
+
+# Only the "execution recorded" variant of the endpoint benchmark: the runs and executions go to
+# a fresh SQLite database, set up as SQLite serves concurrent web requests (the server migrates it
+# and turns on write-ahead logging, which the file keeps, before serving).
+if os.environ.get("BENCH_RECORD") == "1":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ["BENCH_DATABASE"],
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                # With WAL, NORMAL syncs at checkpoints, not at every commit: a power cut may
+                # lose the last commits, never corrupt the file (SQLite's documentation).
+                "init_command": "PRAGMA synchronous=NORMAL",
+            },
+            # Kept open, as a deployed app's workers keep theirs: the last connection to close
+            # checkpoints the whole log into the database, which per request costs milliseconds.
+            "CONN_MAX_AGE": None,
+        }
+    }
+    GCP_TASKS_RECORD_EXECUTIONS = True

@@ -19,4 +19,9 @@ def bare(request: HttpRequest) -> JsonResponse:
 
 def stats(request: HttpRequest) -> JsonResponse:
     certificates = authentication.certificates(conf.settings.oidc_certs_url)
-    return JsonResponse({"certificate_fetches": certificates.fetches})
+    recorded = None
+    if conf.settings.record_executions:
+        from django_integration import models
+
+        recorded = models.TaskExecution.objects.filter(status="SUCCESSFUL").count()
+    return JsonResponse({"certificate_fetches": certificates.fetches, "recorded": recorded})

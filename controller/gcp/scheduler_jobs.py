@@ -6,12 +6,14 @@ write and strip it when reading, so the planner only ever sees `ObservedJob.owne
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from google.cloud import scheduler_v1
 from google.protobuf import field_mask_pb2
+from google.rpc import code_pb2
 
 from controller.gcp import calling, durations
 from controller.registry import google_defaults, model, ownership
@@ -101,6 +103,33 @@ def from_pb(job: Any) -> model.ObservedJob:
     return model.ObservedJob(job=observed, owner=owner)
 
 
+@dataclasses.dataclass(frozen=True)
+class LiveJob:
+    """A listed job with what Cloud Scheduler reports about its runs (output-only fields)."""
+
+    observed: model.ObservedJob
+    state: str  # ENABLED, PAUSED, DISABLED or UPDATE_FAILED
+    schedule_time: datetime.datetime | None  # the next attempt: a cron time or a retry
+    last_attempt_time: datetime.datetime | None  # when the last attempt started
+    last_attempt_code: str | None  # google.rpc code name of its outcome; None: no outcome yet
+    last_attempt_message: str = ""
+
+
+def live_from_proto(job: scheduler_v1.Job) -> LiveJob:
+    """`from_proto` plus the job's state and the outcome of its last attempt."""
+    code = None
+    if "status" in job:
+        code = code_pb2.Code.Name(job.status.code)
+    return LiveJob(
+        observed=from_proto(job),
+        state=scheduler_v1.Job.State(job.state).name,
+        schedule_time=job.schedule_time if "schedule_time" in job else None,
+        last_attempt_time=job.last_attempt_time if "last_attempt_time" in job else None,
+        last_attempt_code=code,
+        last_attempt_message=job.status.message if "status" in job else "",
+    )
+
+
 class SchedulerJobs:
     """The jobs of one (project, location), through one pass's `Calls`."""
 
@@ -123,7 +152,15 @@ class SchedulerJobs:
 
     def list(self) -> list[model.ObservedJob]:
         """Every job of the location (ours or not), one request per page."""
-        observed: list[model.ObservedJob] = []
+        return [from_pb(job) for page in self._pages() for job in page.jobs]
+
+    def list_live(self) -> list[LiveJob]:
+        """`list()` with each job's state and last attempt, from the same requests."""
+        wrap = scheduler_v1.Job.wrap
+        return [live_from_proto(wrap(job)) for page in self._pages() for job in page.jobs]
+
+    def _pages(self) -> Iterator[Any]:
+        """The raw `ListJobsResponse` of each page, requested as the previous one is read."""
         token = ""
         while True:
             request = scheduler_v1.ListJobsRequest(
@@ -137,10 +174,10 @@ class SchedulerJobs:
             )
             # The page itself (the pager fetches nothing more), read as raw protobuf.
             page = scheduler_v1.ListJobsResponse.pb(next(pager.pages))
-            observed.extend(from_pb(job) for job in page.jobs)
+            yield page
             token = page.next_page_token
             if not token:
-                return observed
+                return
 
     def get(self, name: str) -> model.ObservedJob:
         path = self.path(name)
@@ -186,6 +223,11 @@ class SchedulerJobs:
             self._client.resume_job,
             name=path,
         )
+
+    def run(self, name: str) -> None:
+        """Fire the job now (RunJob), paused or not; its schedule is unchanged."""
+        path = self.path(name)
+        self._calls.write("RunJob", path, self._client.run_job, name=path)
 
     def delete(self, name: str) -> None:
         path = self.path(name)

@@ -13,9 +13,16 @@ from typing import Any
 
 from controller.registry import durations, errors, google_defaults, model, rules, schemas
 
+_AFFIX_PATH = schemas.json_path(["spec", "affix"])
 
-def parse(document: str | bytes | Mapping[str, Any], source: str) -> model.Registry:
-    """A validated registry from JSON text or an already-decoded mapping; raises `RegistryError`."""
+
+def parse(
+    document: str | bytes | Mapping[str, Any], source: str, *, affix_required: bool = True
+) -> model.Registry:
+    """A validated registry from JSON text or an already-decoded mapping; raises `RegistryError`.
+
+    `affix_required=False` lets an empty affix through (django-gcp's `task_manager` works without
+    one); every registry the controller reads must have one."""
     if isinstance(document, str | bytes):
         try:
             document = json.loads(document)
@@ -26,7 +33,11 @@ def parse(document: str | bytes | Mapping[str, Any], source: str) -> model.Regis
         raise errors.RegistryError(source, "$", f"a registry is a JSON object, not {kind}")
     plain: dict[str, Any] = _plain(document)
     errors.raise_if_any(_check_header(plain, source))
-    errors.raise_if_any(schemas.check(plain, source) + rules.check(plain, source))
+    found = schemas.check(plain, source) + rules.check(plain, source)
+    spec = plain.get("spec")
+    if not affix_required and isinstance(spec, Mapping) and spec.get("affix") == "":
+        found = [error for error in found if error.path != _AFFIX_PATH]
+    errors.raise_if_any(found)
     return _registry(plain, source)
 
 

@@ -113,8 +113,11 @@ class Registry:
 
     @property
     def prefix(self) -> str:
-        """Every resource this registry owns has a name starting with this (the ownership affix)."""
-        return f"{self.affix}{self.delimiter}"
+        """Every resource this registry owns has a name starting with this (the ownership affix).
+
+        Empty without an affix (only `task_manager` builds such a registry, as django-gcp allows):
+        then the ownership marker alone says what is ours."""
+        return f"{self.affix}{self.delimiter}" if self.affix else ""
 
     @property
     def is_empty(self) -> bool:

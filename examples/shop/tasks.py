@@ -74,3 +74,43 @@ class OrderEventsSubscriber(SubscriberTask):
             ordering_key=ordering_key,
         )
         return {"message_id": message_id}
+
+
+# -- the same shop on Django's own task framework (django.tasks) --------------------------------
+# Django 6 has it built in; on Django 5.2 the django-tasks backport gives the same API.
+try:
+    from django.tasks import task
+except ImportError:
+    from django_tasks import task
+
+from django_integration.schedules import periodic  # noqa: E402
+
+
+@task
+def send_receipt(order_id, email):
+    """A plain task: `send_receipt.enqueue(order_id=42, email="a@b.c")` returns a TaskResult."""
+    logger.info("receipt_sent", order_id=order_id, email=email)
+    return {"order_id": order_id, "sent_to": email}
+
+
+@task(backend="deduplicated")
+def reindex_product(sku):
+    """A deduplicated task (TASKS["deduplicated"] has OPTIONS DEDUPLICATE): the same sku again
+    within ~1 hour raises DuplicateTaskError."""
+    logger.info("product_reindexed", sku=sku)
+    return {"reindexed": sku}
+
+
+@periodic("30 2 * * *", time_zone="Europe/London", kwargs={"days": 30}, retry_count=1)
+@task
+def purge_abandoned_carts(days):
+    """Purge carts abandoned for a month: a Cloud Scheduler job the controller keeps in line."""
+    logger.info("abandoned_carts_purged", days=days)
+    return {"purged_older_than_days": days}
+
+
+@task(takes_context=True)
+def charge_card(context, order_id):
+    """A task that takes its context: the attempt number comes from Cloud Tasks' retry count."""
+    logger.info("card_charged", order_id=order_id, attempt=context.attempt)
+    return {"order_id": order_id, "attempt": context.attempt, "result_id": context.task_result.id}

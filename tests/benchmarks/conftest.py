@@ -19,3 +19,10 @@ def django_gcp_python() -> Path:
     """django-gcp's interpreter; the first run ever installs it from PyPI (and fails loudly
     without network, as missing infrastructure must)."""
     return provisioning.django_gcp_python()
+
+
+@pytest.fixture(scope="session")
+def django_tasks_python() -> Path:
+    """The Django 6 environment with the other django.tasks backends; made on first use, from
+    PyPI (and failing loudly without network, as missing infrastructure must)."""
+    return provisioning.django_tasks_python()

@@ -1,7 +1,9 @@
-"""Smoke: the endpoint benchmark at its smallest size serves every variant over HTTP and counts
-the certificate fetches. No timing is asserted."""
+"""Smoke: the endpoint benchmark at its smallest size serves every variant (django-gcp's too) over
+HTTP and counts the certificate fetches. No timing is asserted."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -10,8 +12,10 @@ from benchmarks import endpoints, profiles
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("server", ["threaded", "serial"])
-def test_smallest_endpoint_benchmark(smoke: profiles.Profile, server: str) -> None:
-    outcome = endpoints.run(smoke, server=server)
+def test_smallest_endpoint_benchmark(
+    smoke: profiles.Profile, django_gcp_python: Path, server: str
+) -> None:
+    outcome = endpoints.run(smoke, django_gcp_python=django_gcp_python, server=server)
 
     variants = outcome.data["variants"]
     assert sorted(variants) == sorted(endpoints.VARIANTS)
@@ -24,3 +28,7 @@ def test_smallest_endpoint_benchmark(smoke: profiles.Profile, server: str) -> No
     # One fetch for the whole run: the issuer says max-age=3600.
     assert outcome.data["certificate_fetches"] == 1
     assert [target.met for target in outcome.targets][1] is True
+    # Every request of the recorded variant (warm-up included) stored its execution.
+    recorded = variants["endpoint-recorded"]["requests"] + endpoints.WARMUP_REQUESTS
+    assert outcome.data["recorded_executions"] == recorded
+    assert "recording an execution" in outcome.targets[-1].goal

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from django_integration import authentication, tasks
+from django_integration import authentication, enqueueing, tasks
 from emulators import clock as clocks
 from emulators import oidc
 from tests.django_integration.testapp import tasks as testapp_tasks
@@ -58,3 +58,24 @@ def verified(oidc_issuer: oidc.Issuer) -> Iterator[oidc.Issuer]:
     """OIDC verification against the local issuer, allowing the test service account."""
     with override_settings(GCP_TASKS_OIDC_CERTS_URL=oidc_issuer.certs_url):
         yield oidc_issuer
+
+
+@pytest.fixture
+def target(cloud_tasks_emulator, push_target):
+    """Tasks pushed to a local recording endpoint (http:// is fine while emulating)."""
+    with override_settings(GCP_TASKS_DOMAIN=push_target.url):
+        yield push_target
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """Counts Cloud Tasks client constructions (our factory is the boundary)."""
+    built = []
+    original = enqueueing._build_client
+
+    def counting(target):
+        built.append(target)
+        return original(target)
+
+    monkeypatch.setattr(enqueueing, "_build_client", counting)
+    return built

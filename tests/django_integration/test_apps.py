@@ -2,6 +2,7 @@
 
 import asyncio
 
+import pytest
 from django.apps import apps
 from django.core import checks as django_checks
 from django.test import override_settings
@@ -24,6 +25,7 @@ def test_ready_registers_the_system_checks():
     assert {"check_settings", "check_tasks"} <= registered
 
 
+@pytest.mark.django_db
 async def test_ready_exports_the_registry_to_the_configured_configmap(kmock, tmp_path):
     (tmp_path / "token").write_text("sa-token")
     (tmp_path / "namespace").write_text("shop")

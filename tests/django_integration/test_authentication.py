@@ -242,6 +242,107 @@ def test_headers_and_segments_are_checked(keys, make, accepted):
             verify(token, keys.url)
 
 
+def _claims(**overrides):
+    now = int(time.time())
+    claims = {
+        "iss": "https://accounts.google.com",
+        "aud": AUDIENCE,
+        "email": CALLER,
+        "email_verified": True,
+        "iat": now,
+        "exp": now + 3600,
+        **overrides,
+    }
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "refusal"),
+    [
+        ({"aud": [AUDIENCE]}, authentication.Forbidden),
+        ({"aud": {"url": AUDIENCE}}, authentication.Forbidden),
+        ({"aud": 1}, authentication.Forbidden),
+        ({"iss": ["https://accounts.google.com"]}, authentication.Unauthenticated),
+        ({"iss": {"https://accounts.google.com": 1}}, authentication.Unauthenticated),
+        ({"email": [CALLER]}, authentication.Forbidden),
+        ({"email": {"address": CALLER}}, authentication.Forbidden),
+    ],
+    ids=lambda value: repr(value) if isinstance(value, dict) else value.__name__,
+)
+def test_claims_of_the_wrong_type_are_refused(keys, overrides, refusal):
+    with pytest.raises(refusal):
+        verify(_crafted(keys, claims=_claims(**overrides)), keys.url)
+
+
+@pytest.mark.parametrize(
+    ("nbf", "accepted"),
+    [
+        (None, True),
+        (-60, True),
+        (5, True),  # within the clock skew
+        (60, False),
+        (3000, False),
+        ("0", False),
+        (True, False),
+        (float("nan"), False),
+    ],
+)
+def test_not_before_is_checked(keys, nbf, accepted):
+    if isinstance(nbf, int) and not isinstance(nbf, bool):
+        nbf = int(time.time()) + nbf
+    token = _crafted(keys, claims=_claims(nbf=nbf))
+    if accepted:
+        assert verify(token, keys.url)["email"] == CALLER
+    else:
+        with pytest.raises(authentication.Unauthenticated):
+            verify(token, keys.url)
+
+
+def _respelled(token, segment, spell):
+    parts = token.split(".")
+    parts[segment] = spell(parts[segment])
+    return ".".join(parts)
+
+
+def _last_bits_set(text):
+    # The final character of a length-2 (mod 4) group carries 4 unused bits; setting one keeps
+    # the decoded bytes and changes the spelling.
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return text[:-1] + alphabet[alphabet.index(text[-1]) | 1]
+
+
+def _two_mod_four(mapping):
+    """`mapping` plus a filler field, grown until its base64url is 2 (mod 4) characters long."""
+    mapping = {**mapping, "filler": ""}
+    while len(_b64(json.dumps(mapping).encode())) % 4 != 2:
+        mapping["filler"] += "x"
+    return mapping
+
+
+@pytest.mark.parametrize("segment", [0, 1, 2], ids=["header", "claims", "signature"])
+@pytest.mark.parametrize(
+    "spell",
+    [
+        lambda text: text + "==",
+        lambda text: text[:8] + "!" + text[8:],
+        lambda text: text[:8] + " " + text[8:],
+        lambda text: text[:8] + "\n" + text[8:],
+        lambda text: text.replace("-", "+").replace("_", "/") + "+/",
+        _last_bits_set,
+    ],
+    ids=["padded", "bang", "space", "newline", "standard-alphabet", "stray-bits"],
+)
+def test_segments_are_decoded_strictly(keys, segment, spell):
+    header = _two_mod_four({"alg": "RS256", "typ": "JWT", "kid": keys.kid})
+    token = _crafted(keys, header=header, claims=_two_mod_four(_claims()))
+    assert [len(part) % 4 for part in token.split(".")] == [2, 2, 2]  # 256-byte signature: 342
+    assert verify(token, keys.url)["email"] == CALLER
+    respelled = _respelled(token, segment, spell)
+    assert respelled != token
+    with pytest.raises(authentication.Unauthenticated):
+        verify(respelled, keys.url)
+
+
 @pytest.mark.parametrize(
     ("iat", "exp", "accepted"),
     [

@@ -16,6 +16,7 @@ def test_the_test_settings_are_sound():
     assert ids() == []
 
 
+@pytest.mark.django_db  # Django's own model checks ask the database about JSON support
 def test_checks_are_registered_with_django():
     with override_settings(GCP_TASKS_DOMAIN="http://insecure.example.com"):
         found = django_checks.run_checks()
@@ -109,3 +110,52 @@ def test_task_name_conflicts_are_errors():
     type("Twin", (OnDemandTask,), {"__module__": "two.tasks"})
     [message] = [m for m in checks.check_tasks() if m.id == "django_integration.E006"]
     assert "one.tasks.Twin" in message.msg and "two.tasks.Twin" in message.msg
+
+
+# -- CloudTasksBackend (its check(), which Django's task framework runs) and storage ------------
+
+BACKEND = "django_integration.backends.CloudTasksBackend"
+
+
+def backend_ids(**params):
+    from django_integration import framework
+
+    with override_settings(TASKS={"default": {"BACKEND": BACKEND, **params}}):
+        return sorted({message.id for message in framework.task_backends["default"].check()})
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, []),
+        ({"OPTIONS": {"DEDUPLICATE": True, "QUEUE_IDS": {"reports": "shop-reports"}}}, []),
+        ({"OPTIONS": {"DEDUPLICATES": True}}, ["django_integration.E014"]),
+        ({"OPTIONS": {"DISPATCH_DEADLINE": 5}}, ["django_integration.E014"]),
+        ({"QUEUES": ["default", "my_reports"]}, ["django_integration.E007"]),
+        ({"OPTIONS": {"QUEUE_IDS": {"default": "bad id"}}}, ["django_integration.E007"]),
+        ({"OPTIONS": {"DOMAIN": "http://insecure.example.com"}}, ["django_integration.E001"]),
+        (
+            {"OPTIONS": {"SERVICE_ACCOUNT_EMAIL": "other@p.iam.gserviceaccount.com"}},
+            ["django_integration.W005"],
+        ),
+    ],
+)
+def test_backend_misconfiguration_has_stable_ids(params, expected):
+    assert backend_ids(**params) == expected
+
+
+@pytest.mark.django_db
+def test_recording_without_its_tables_is_a_warning_with_check_database():
+    from django.db import connection
+
+    from django_integration import models
+
+    with override_settings(GCP_TASKS_RECORD_EXECUTIONS=True):
+        assert checks.check_storage(databases=["default"]) == []
+        assert checks.check_storage() == []  # not asked to look at databases
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {models.TaskExecution._meta.db_table}")
+            cursor.execute(f"DROP TABLE {models.TaskRun._meta.db_table}")
+        [warning] = checks.check_storage(databases=["default"])
+    assert warning.id == "django_integration.W006" and "migrate" in warning.hint
+    assert checks.check_storage(databases=["default"]) == []  # recording off: nothing to say

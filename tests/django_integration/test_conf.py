@@ -23,6 +23,7 @@ settings = conf.settings
         ("GCP_TASKS_PROJECT", "project", "my-project", "my-project"),
         ("GCP_TASKS_REGISTRY_OWNER", "registry_owner", "team-a", "team-a"),
         ("GCP_TASKS_REGISTRY_CONFIGMAP", "registry_configmap", "ns/cm", "ns/cm"),
+        ("GCP_TASKS_REGISTRY_FILE", "registry_file", "/tmp/r.json", "/tmp/r.json"),
         ("GCP_TASKS_KUBERNETES_API_URL", "kubernetes_api_url", "http://k", "http://k"),
     ],
 )
@@ -42,6 +43,7 @@ def test_settings_are_read_at_every_access(name, attribute, value, expected):
         ("oidc_audience", None),
         ("oidc_certs_url", "https://www.googleapis.com/oauth2/v1/certs"),
         ("registry_configmap", None),
+        ("registry_file", None),
         ("kubernetes_service_account_dir", "/var/run/secrets/kubernetes.io/serviceaccount"),
     ],
 )
@@ -56,6 +58,7 @@ def test_defaults(attribute, default, monkeypatch):
         "GCP_TASKS_OIDC_AUDIENCE",
         "GCP_TASKS_OIDC_CERTS_URL",
         "GCP_TASKS_REGISTRY_CONFIGMAP",
+        "GCP_TASKS_REGISTRY_FILE",
         "GCP_TASKS_KUBERNETES_SERVICE_ACCOUNT_DIR",
     ]
     from django.conf import settings as django_settings

@@ -18,27 +18,6 @@ QUEUE = "projects/test-project/locations/europe-west1/queues/test-queue"
 eventually = functools.partial(testing.eventually, timeout=30)
 
 
-@pytest.fixture
-def target(cloud_tasks_emulator, push_target):
-    """Tasks pushed to a local recording endpoint (http:// is fine while emulating)."""
-    with override_settings(GCP_TASKS_DOMAIN=push_target.url):
-        yield push_target
-
-
-@pytest.fixture
-def builds(monkeypatch):
-    """Counts Cloud Tasks client constructions (our factory is the boundary)."""
-    built = []
-    original = enqueueing._build_client
-
-    def counting(target):
-        built.append(target)
-        return original(target)
-
-    monkeypatch.setattr(enqueueing, "_build_client", counting)
-    return built
-
-
 def test_enqueue_reuses_one_client_and_creates_the_queue_once(
     target, builds, cloud_tasks_emulator, tasks_api
 ):

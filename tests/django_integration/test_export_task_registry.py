@@ -11,6 +11,9 @@ from django.test import override_settings
 from controller.registry import custom_resources
 from django_integration import registry
 
+# The commands read the admin's stored pauses (`pausing`).
+pytestmark = pytest.mark.django_db
+
 
 def run(*args):
     out, err = io.StringIO(), io.StringIO()

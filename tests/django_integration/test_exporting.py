@@ -1,13 +1,18 @@
 """The ConfigMap export against kmock's Kubernetes API (plain HTTP requests, no client library)."""
 
 import asyncio
+import logging
+import threading
 
 import pytest
 import structlog
+from django.apps import apps
+from django.db import OperationalError, connection
 from django.test import override_settings
 
 from controller.registry import custom_resources
-from django_integration import exporting
+from django_integration import exporting, registry
+from emulators.testing import eventually
 
 CONFIGMAPS = "v1/configmaps"
 DOCUMENT = '{"apiVersion": "gcptasks.dev/v1"}\n'
@@ -142,6 +147,7 @@ def _configured(kmock, tmp_path, target="shop-registry"):
     )
 
 
+@pytest.mark.django_db
 async def test_startup_export_writes_the_app_registry(kmock, cluster, tmp_path):
     with _configured(kmock, tmp_path):
         await asyncio.to_thread(exporting.export_on_startup)
@@ -151,6 +157,7 @@ async def test_startup_export_writes_the_app_registry(kmock, cluster, tmp_path):
     assert "test--hourlytask" in [job.name for job in exported.scheduler_jobs]
 
 
+@pytest.mark.django_db
 async def test_startup_export_failures_are_logged_never_raised(kmock, cluster, tmp_path):
     kmock["get /api/v1/namespaces/shop/configmaps/shop-registry"] << 500
     with _configured(kmock, tmp_path), structlog.testing.capture_logs() as logs:
@@ -166,3 +173,71 @@ def test_startup_export_does_nothing_unless_configured():
     ):
         exporting.export_on_startup()
     assert logs == []
+
+
+@pytest.mark.django_db
+async def test_startup_export_waits_until_the_apps_are_ready(kmock, cluster, tmp_path, monkeypatch):
+    # Reading the pauses queries the database: not before Django has loaded every app.
+    loaded = threading.Event()
+    monkeypatch.setattr(apps, "ready", False)
+    monkeypatch.setattr(apps, "ready_event", loaded)
+    with _configured(kmock, tmp_path):
+        exporting.export_on_startup()
+        await asyncio.sleep(0.2)
+        assert writes(kmock) == []
+
+        monkeypatch.setattr(apps, "ready", True)  # as Django's populate() ends
+        loaded.set()
+        await asyncio.to_thread(eventually, lambda: writes(kmock), 10.0)
+    stored = kmock.objects[CONFIGMAPS, "shop", "shop-registry"]
+    assert '"kind": "TaskRegistry"' in stored["data"]["registry.json"]
+
+
+@pytest.mark.django_db
+def test_startup_export_is_skipped_when_the_pauses_cannot_be_read(kmock, cluster, tmp_path, caplog):
+    def down(execute, sql, params, many, context):
+        raise OperationalError("could not connect to server")
+
+    with (
+        _configured(kmock, tmp_path),
+        connection.execute_wrapper(down),
+        structlog.testing.capture_logs() as logs,
+        caplog.at_level(logging.ERROR),
+    ):
+        exporting.export_on_startup()
+
+    assert [e["event"] for e in logs] == ["registry_export_skipped"]
+    assert "could not connect to server" in logs[0]["reason"]
+    assert "was not exported" in caplog.text
+    assert writes(kmock) == []
+
+
+@pytest.mark.django_db
+def test_startup_export_writes_the_registry_file(tmp_path):
+    path = tmp_path / "registry.json"
+    with override_settings(GCP_TASKS_REGISTRY_FILE=str(path)):
+        exporting.export_on_startup()
+    assert path.read_text() == registry.render()
+    assert [entry.name for entry in tmp_path.iterdir()] == ["registry.json"]  # no temporary left
+
+
+@pytest.mark.django_db
+def test_startup_export_to_an_unwritable_file_is_logged_never_raised(tmp_path):
+    path = tmp_path / "missing-directory" / "registry.json"
+    with (
+        override_settings(GCP_TASKS_REGISTRY_FILE=str(path)),
+        structlog.testing.capture_logs() as logs,
+    ):
+        exporting.export_on_startup()
+    [failure] = [entry for entry in logs if entry["event"] == "registry_export_failed"]
+    assert failure["file"] == str(path)
+    assert not path.exists()
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path):
+    taken = tmp_path / "registry.json"
+    (taken / "occupied").mkdir(parents=True)  # a non-empty directory cannot be replaced
+    with pytest.raises(OSError):
+        exporting.write_file(str(taken), "new\n")
+    assert [entry.name for entry in tmp_path.iterdir()] == ["registry.json"]
+    assert taken.is_dir()

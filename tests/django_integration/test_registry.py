@@ -164,13 +164,42 @@ def test_the_example_project_exports_a_valid_stable_registry(tmp_path):
     document = json.loads(first)
     jsonschema.validate(document, schemas.load())
     parsed = documents.parse(first, "example")
-    assert [job.name for job in parsed.scheduler_jobs] == ["shop--nightlysalesreport"]
+    assert [job.name for job in parsed.scheduler_jobs] == [
+        "shop--nightlysalesreport",
+        "shop--purge_abandoned_carts",
+    ]
     assert [sub.name for sub in parsed.subscriptions] == ["shop--orders--ordereventssubscriber"]
-    [job], [sub] = parsed.scheduler_jobs, parsed.subscriptions
+    [job, scheduled], [sub] = parsed.scheduler_jobs, parsed.subscriptions
     assert (job.schedule, job.time_zone, job.uri) == (
         "0 3 * * *",
         "Europe/London",
         "https://shop.example.com/gcp/tasks/NightlySalesReport",
     )
+    assert (scheduled.schedule, scheduled.uri, scheduled.body) == (
+        "30 2 * * *",
+        "https://shop.example.com/gcp/django-tasks/examples.shop.tasks.purge_abandoned_carts",
+        '{"args":[],"kwargs":{"days":30}}',
+    )
     assert sub.enable_message_ordering and sub.topic == "orders"
     assert (parsed.project, parsed.affix, parsed.owner) == ("example-shop", "shop", "shop")
+
+
+def test_periodic_django_tasks_become_scheduler_jobs_beside_the_classes():
+    built = registry.build()
+    sweep = next(job for job in built.scheduler_jobs if job.name == "test--sweep")
+    assert sweep == model.SchedulerJob(
+        name="test--sweep",
+        schedule="*/5 * * * *",
+        uri="https://tasks.example.com/gcp/django-tasks/tests.django_integration.testapp.tasks.sweep",
+        time_zone="Europe/Paris",
+        description="Sweep the recent orders.",  # the docstring's first line
+        body='{"args":[],"kwargs":{"scope":"recent"}}',
+        headers={"Content-Type": "application/json"},
+        oidc_token=TOKEN,
+        retry=model.SchedulerRetry(retry_count=2),
+        attempt_deadline=1800.0,
+    )
+    assert [job.name for job in built.scheduler_jobs] == sorted(
+        job.name for job in built.scheduler_jobs
+    )
+    assert registry.render() == registry.render()  # byte-stable

@@ -2,11 +2,14 @@
 
 import base64
 import json
+import logging
 
+import django
 import pytest
-import structlog
 from django.test import override_settings
+from django.utils.log import AdminEmailHandler
 
+from django_integration import views
 from emulators import oidc
 from tests.django_integration.conftest import CALLER
 from tests.django_integration.testapp import tasks as testapp_tasks
@@ -158,15 +161,167 @@ def test_unparseable_bodies_are_400(client, verified, body):
     assert testapp_tasks.runs_of("RecordingTask") == []
 
 
-def test_a_failing_task_is_500_and_logged_with_its_traceback(client, verified):
-    with structlog.testing.capture_logs() as logs:
-        response = post(client, verified, url("ExplodingTask"), b'{"n": 1}')
+class Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.fixture
+def task_log():
+    """What reaches the documented task logger through standard logging."""
+    handler = Records()
+    task_logger = logging.getLogger(views.TASK_LOGGER)
+    task_logger.addHandler(handler)
+    yield handler.records
+    task_logger.removeHandler(handler)
+
+
+def test_a_failing_task_is_500_and_logged_with_its_traceback(client, verified, task_log):
+    response = post(
+        client, verified, url("ExplodingTask"), b'{"n": 1}', **{"X-CloudTasks-TaskName": "t-1"}
+    )
     assert response.status_code == 500
     assert response.json() == {"error": "Error running task"}  # no internals leak to the caller
-    [failure] = [entry for entry in logs if entry["event"] == "task_failed"]
-    assert failure["log_level"] == "error"
-    assert failure["exc_info"] is True
-    assert failure["task"] == "ExplodingTask"
+    [failure] = task_log
+    assert (failure.levelno, failure.getMessage()) == (logging.ERROR, "Task ExplodingTask failed")
+    assert failure.exc_info[0] is RuntimeError and str(failure.exc_info[1]) == "boom"
+    assert (failure.task, failure.task_name, failure.caller) == ("ExplodingTask", "t-1", CALLER)
+
+
+# Django 6 takes addresses and deprecates (name, address) pairs, which Django 5.2 needs.
+@override_settings(
+    ADMINS=["ops@example.com"] if django.VERSION >= (6,) else [("Ops", "ops@example.com")]
+)
+def test_a_failing_task_reaches_mail_admins_with_its_traceback(client, verified, mailoutbox):
+    # Django's own handler, attached as a project's LOGGING would attach it.
+    handler = AdminEmailHandler()
+    task_logger = logging.getLogger(views.TASK_LOGGER)
+    task_logger.addHandler(handler)
+    try:
+        assert post(client, verified, url("ExplodingTask")).status_code == 500
+    finally:
+        task_logger.removeHandler(handler)
+    [mail] = mailoutbox
+    assert mail.to == ["ops@example.com"]
+    assert "Task ExplodingTask failed" in mail.subject
+    assert 'raise RuntimeError("boom")' in mail.body
+    assert "/gcp/tasks/ExplodingTask" in mail.body
+
+
+def test_successful_tasks_and_refusals_log_no_errors(client, verified, task_log):
+    assert post(client, verified, url("RecordingTask")).status_code == 200
+    assert post(client, verified, url("RecordingTask"), b"[]").status_code == 400
+    assert task_log == []
+
+
+def _strict_task():
+    from django_integration.tasks import OnDemandTask
+
+    class StrictOrder(OnDemandTask):
+        def run(self, order_id, email=None):
+            testapp_tasks.record(self.name(), {"order_id": order_id}, self.task_info)
+
+    return StrictOrder
+
+
+@pytest.mark.parametrize(
+    ("task", "body", "problem"),
+    [
+        ("StrictOrder", b"{}", "missing a required argument: 'order_id'"),
+        ("StrictOrder", b'{"order_id": 1, "colour": 2}', "unexpected keyword argument 'colour'"),
+        ("StrictOrder", b'{"order_id": 1, "self": 2}', "multiple values for argument 'self'"),
+        ("RecordingTask", b'{"self": 2}', "multiple values for argument 'self'"),
+    ],
+)
+def test_arguments_that_do_not_fit_run_are_400_and_run_nothing(
+    client, verified, isolated_registrations, task_log, task, body, problem
+):
+    _strict_task()
+    response = post(client, verified, url(task), body)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error.startswith(f"Arguments do not fit {task}.run(): ") and problem in error
+    assert testapp_tasks.runs_of(task) == []
+    assert task_log == []
+
+
+def test_arguments_that_fit_run_it(client, verified, isolated_registrations):
+    _strict_task()
+    response = post(client, verified, url("StrictOrder"), b'{"order_id": 7}')
+    assert response.status_code == 200
+    assert [kwargs for kwargs, _ in testapp_tasks.runs_of("StrictOrder")] == [{"order_id": 7}]
+
+
+def test_an_overridden_execute_is_checked_too(client, verified, isolated_registrations):
+    from django_integration.tasks import OnDemandTask
+
+    class Wrapped(OnDemandTask):
+        def execute(self, tenant, **kwargs):
+            return super().execute(**kwargs)
+
+        def run(self, **kwargs):
+            testapp_tasks.record(self.name(), kwargs, self.task_info)
+
+    response = post(client, verified, url("Wrapped"), b'{"n": 1}')
+    assert response.status_code == 400
+    assert "missing a required argument: 'tenant'" in response.json()["error"]
+    assert testapp_tasks.runs_of("Wrapped") == []
+
+
+def test_a_subscriber_whose_run_takes_fewer_arguments_is_400(
+    client, verified, isolated_registrations
+):
+    from django_integration.tasks import SubscriberTask
+
+    class Narrow(SubscriberTask):
+        topic_id = "narrow"
+
+        def run(self, data):
+            testapp_tasks.record(self.name(), {"data": data}, self.task_info)
+
+    response = post(client, verified, url("Narrow", "subscriber-tasks"), _envelope(b"{}"))
+    assert response.status_code == 400
+    assert "unexpected keyword argument" in response.json()["error"]
+    assert testapp_tasks.runs_of("Narrow") == []
+
+
+@pytest.mark.parametrize(
+    ("claims", "status"),
+    [
+        ({"aud": [f"{DOMAIN}/gcp/tasks/RecordingTask"]}, 403),
+        ({"iss": ["https://accounts.google.com"]}, 401),
+        ({"email": [CALLER]}, 403),
+        ({"email": {CALLER: True}}, 403),
+        ({"nbf": 4102444800}, 401),  # 2100-01-01
+    ],
+)
+def test_tokens_with_odd_claims_are_refused_not_500(client, verified, claims, status):
+    path = url("RecordingTask")
+    token = verified.token(f"{DOMAIN}{path}", CALLER, claims=claims)
+    response = client.post(
+        path,
+        data=b"{}",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == status
+    assert testapp_tasks.runs_of("RecordingTask") == []
+
+
+@pytest.mark.parametrize("attempt", ["1e400", "-1e400", '"NaN"', "[1]"])
+def test_an_odd_delivery_attempt_is_ignored_not_500(client, verified, attempt):
+    envelope = json.loads(_envelope(b"{}"))
+    body = json.dumps({**envelope, "deliveryAttempt": 0}).replace(
+        '"deliveryAttempt": 0', f'"deliveryAttempt": {attempt}'
+    )
+    response = post(client, verified, url("RecordingSubscriber", "subscriber-tasks"), body.encode())
+    assert response.status_code == 200
+    [(_, info)] = testapp_tasks.runs_of("RecordingSubscriber")
+    assert info.delivery_attempt is None
 
 
 def test_an_unencodable_result_still_answers_200(client, verified, isolated_registrations):

@@ -7,8 +7,12 @@ import inspect
 import re
 
 import pytest
+from django.core.management.base import BaseCommand
+from django.test import override_settings
 
 from django_integration import checks, conf
+from django_integration.devserver import overrides
+from django_integration.management.commands import gcp_devserver
 from tests.docs import pages
 
 PAGE = pages.DOCS / "django.md"
@@ -73,3 +77,56 @@ def test_every_check_id_the_docs_mention_exists(page) -> None:
     short = {check_id.removeprefix("django_integration.") for check_id in check_ids_in_checks()}
     mentioned = set(re.findall(r"`(?:django_integration\.)?([EW]\d{3})`", pages.read(page)))
     assert mentioned <= short, f"{page.name} mentions unknown checks {mentioned - short}"
+
+
+def devserver_tables() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    options, settings = pages.tables(
+        pages.section(pages.read(PAGE), "Local development: `manage.py gcp_devserver`")
+    )
+    return options, settings
+
+
+def test_the_devserver_options_table_lists_exactly_the_commands_own_options() -> None:
+    """Its own, not those every management command has (--settings, -v...)."""
+    common = {
+        option
+        for action in BaseCommand().create_parser("manage.py", "any")._actions
+        for option in action.option_strings
+    }
+    parser = gcp_devserver.Command().create_parser("manage.py", "gcp_devserver")
+    own = {
+        option
+        for action in parser._actions
+        for option in (action.option_strings or [action.dest.upper()])  # positional: ADDRPORT
+        if option not in common
+    }
+    options, _ = devserver_tables()
+    documented = [pages.first_code(row["option"]).split()[0] for row in options]
+    assert len(own) >= 4, own  # the scan itself works
+    assert sorted(documented) == sorted(own)
+
+
+def test_the_devserver_settings_table_lists_exactly_what_it_overrides(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    backend = {
+        "BACKEND": "django_integration.backends.CloudTasksBackend",
+        "OPTIONS": {"DOMAIN": ""},
+    }
+    with override_settings(
+        GCP_TASKS_PROJECT=None,
+        GCP_TASKS_SERVICE_ACCOUNT_EMAIL=None,
+        ALLOWED_HOSTS=[],
+        TASKS={"default": backend},
+    ):  # every conditional override applies
+        local = overrides.compute(
+            app_url="http://127.0.0.1:8000",
+            push_host="127.0.0.1",
+            tasks_host="127.0.0.1:1",
+            certs_url="http://127.0.0.1:2/oauth2/v1/certs",
+            registry_file="/tmp/registry.json",
+        )
+    _, settings = devserver_tables()
+    documented = {name for row in settings for name in pages.code_spans(row["setting"])}
+    assert documented == set(local)

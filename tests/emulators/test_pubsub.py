@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from google.cloud import pubsub_v1
 
-from emulators import pubsub, testing
+from emulators import process_groups, pubsub, testing
 from emulators.testing import PushTarget, eventually
 
 
@@ -21,14 +21,6 @@ def script(tmp_path: Path, body: str) -> Path:
     path.write_text(f"#!/bin/sh\n{body}\n")
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
     return path
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
 
 
 def test_override_that_is_not_executable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,7 +64,7 @@ def test_emulator_that_never_answers_times_out_and_is_stopped(tmp_path: Path) ->
     with pytest.raises(pubsub.EmulatorFailed, match=r"(?s)did not answer `Ok`.*starting"):
         emulator.start()
     child = int(pid_file.read_text())
-    assert not alive(child)
+    assert not process_groups.running(child)
     assert not emulator.running
 
 
@@ -98,9 +90,9 @@ def test_stop_ends_children_that_ignore_sigterm(tmp_path: Path) -> None:
     emulator = pubsub.PubSubEmulator(script=stubborn, ready_timeout=10)
     emulator.start()
     child = int(pid_file.read_text())
-    assert alive(child)
+    assert process_groups.running(child)
     emulator.stop(timeout=1)
-    assert not alive(child)
+    assert not process_groups.running(child)
 
 
 def test_real_emulator_starts_and_stops_without_leaving_java_behind() -> None:
@@ -112,7 +104,7 @@ def test_real_emulator_starts_and_stops_without_leaving_java_behind() -> None:
     emulator.stop()
     with pytest.raises(ProcessLookupError):
         os.killpg(pid, 0)
-    assert not alive(pid)
+    assert not process_groups.running(pid)
     emulator.stop()  # a second stop is harmless
 
 
@@ -173,10 +165,10 @@ def test_the_jvm_dies_with_a_parent_killed_outright() -> None:
         # structlog writes to stdout too: the pid is on the line the script marks.
         pid = next(int(line.split()[1]) for line in parent.stdout if line.startswith("jvm "))
         try:
-            assert alive(pid)
+            assert process_groups.running(pid)
             parent.kill()
             parent.wait(timeout=10)
-            eventually(lambda: not alive(pid), timeout=15)
+            eventually(lambda: not process_groups.running(pid), timeout=15)
         finally:
-            if alive(pid):
+            if process_groups.running(pid):
                 os.kill(pid, 9)

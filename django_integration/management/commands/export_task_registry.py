@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_integration import conf, exporting, registry
+from controller.registry import documents
+from django_integration import conf, exporting, pausing
 
 
 class Command(BaseCommand):
@@ -37,13 +36,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, output: str, configmap: str | None, **options: Any) -> None:
         try:
-            document = registry.render()
+            document = documents.render(pausing.desired())
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
+        except pausing.PausesUnreadable as error:
+            raise CommandError(f"Nothing exported: {error}") from error
         if output == "-":
             self.stdout.write(document, ending="")
         else:
-            _write_atomically(output, document)
+            exporting.write_file(output, document)
         if configmap is not None:
             self._export(document, configmap or conf.settings.registry_configmap)
 
@@ -57,16 +58,3 @@ class Command(BaseCommand):
         except (ValueError, exporting.ExportError) as error:
             raise CommandError(f"ConfigMap export failed: {error}") from error
         self.stderr.write(f"ConfigMap {namespace}/{name}: {outcome}")
-
-
-def _write_atomically(path: str, document: str) -> None:
-    # A reader (the controller's file source) never sees a half-written registry.
-    directory = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".registry-", suffix=".json")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(document)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from google.api_core import exceptions as api_exceptions
 from google.cloud import scheduler_v1
@@ -10,6 +12,7 @@ from controller.gcp import calling, errors, scheduler_jobs
 from controller.gcp import clients as gcp_clients
 from controller.registry import model, ownership
 from emulators import running
+from emulators.testing import PushTarget, eventually
 from tests.controller import resources
 from tests.controller.gcp import proto_plus_readers
 
@@ -118,6 +121,59 @@ def test_get_reads_one_job_as_listed(
     assert calls.counts.reads == 2
     with pytest.raises(errors.NotFound):
         jobs.get("shop--missing")
+
+
+def test_list_live_reads_state_and_the_last_attempt(
+    adapter: tuple[scheduler_jobs.SchedulerJobs, calling.Calls],
+    cloud_scheduler_emulator: running.Service,
+    push_target: PushTarget,
+) -> None:
+    jobs, calls = adapter
+    jobs.create(resources.job("fresh", uri=push_target.url_for("fresh"), time_zone="UTC"), "shop")
+    jobs.create(resources.job("failing", uri=push_target.url_for("failing")), "shop")
+    push_target.answer(503)
+    cloud_scheduler_emulator.requests.clear()
+
+    jobs.run("shop--failing")
+    eventually(lambda: push_target.received)
+    live = eventually(lambda: _settled(jobs.list_live()))
+
+    fresh, failing = sorted(live, key=lambda job: job.observed.job.name, reverse=True)
+    now = cloud_scheduler_emulator.clock.now()
+    assert (fresh.state, fresh.last_attempt_time, fresh.last_attempt_code) == (
+        "ENABLED",
+        None,
+        None,
+    )
+    assert fresh.schedule_time == datetime(2025, 1, 16, 3, 0, tzinfo=UTC)  # the next cron time
+    assert failing.last_attempt_time == now
+    assert failing.last_attempt_code == "UNAVAILABLE"
+    assert "503" in failing.last_attempt_message
+    assert [r.method for r in cloud_scheduler_emulator.requests.entries][:1] == ["RunJob"]
+    assert calls.counts.writes == 3  # two creates and the run
+
+
+def test_run_fires_a_paused_job_and_a_missing_one_is_not_found(
+    adapter: tuple[scheduler_jobs.SchedulerJobs, calling.Calls],
+    push_target: PushTarget,
+) -> None:
+    jobs, _ = adapter
+    jobs.create(resources.job(uri=push_target.url_for("cleanup")), "shop")
+    jobs.pause("shop--cleanup")
+
+    jobs.run("shop--cleanup")
+
+    eventually(lambda: push_target.received)
+    (live,) = eventually(lambda: _settled(jobs.list_live()))
+    assert (live.state, live.last_attempt_code, live.schedule_time) == ("PAUSED", "OK", None)
+    with pytest.raises(errors.NotFound):
+        jobs.run("shop--missing")
+
+
+def _settled(live: list[scheduler_jobs.LiveJob]) -> list[scheduler_jobs.LiveJob] | None:
+    """The listing once every attempt that started has an outcome."""
+    attempted = [job for job in live if job.last_attempt_time is not None]
+    return live if all(job.last_attempt_code for job in attempted) else None
 
 
 # -- the raw reader against proto-plus attribute access (the reader before issue 13) ------------

@@ -251,6 +251,31 @@ def test_an_empty_registry_parses() -> None:
     assert registry.scheduler_jobs == () and registry.subscriptions == ()
 
 
+def _without_affix() -> dict[str, Any]:
+    document = minimal()
+    document["spec"]["affix"] = ""
+    document["spec"]["schedulerJobs"][0]["name"] = "nightly-report"
+    document["spec"]["subscriptions"][0]["name"] = "orders--order-created"
+    return document
+
+
+def test_an_empty_affix_is_refused_unless_allowed() -> None:
+    with pytest.raises(errors.RegistryError) as refused:
+        documents.parse(_without_affix(), SOURCE)
+    assert [error.path for error in refused.value.errors] == ["$.spec.affix"]
+    registry = documents.parse(_without_affix(), SOURCE, affix_required=False)
+    assert (registry.affix, registry.prefix) == ("", "")
+    assert registry.scheduler_jobs[0].name == "nightly-report"
+
+
+def test_allowing_no_affix_still_reports_every_other_problem() -> None:
+    document = _without_affix()
+    document["spec"]["schedulerJobs"][0]["schedule"] = "every day"
+    with pytest.raises(errors.RegistryError) as refused:
+        documents.parse(document, SOURCE, affix_required=False)
+    assert [error.path for error in refused.value.errors] == ["$.spec.schedulerJobs[0].schedule"]
+
+
 JOB = "spec.schedulerJobs.0"
 SUB = "spec.subscriptions.0"
 JOB_PATH = "$.spec.schedulerJobs[0]"

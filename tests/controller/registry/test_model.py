@@ -23,6 +23,10 @@ def test_prefix_is_affix_and_delimiter(delimiter: str, prefix: str) -> None:
     assert registry(delimiter=delimiter).prefix == prefix
 
 
+def test_without_an_affix_there_is_no_prefix() -> None:
+    assert registry(affix="").prefix == ""
+
+
 def test_mappings_are_frozen_and_sequences_are_tuples() -> None:
     job = model.SchedulerJob("shop--a", "* * * * *", "https://x.test", headers={"b": "1", "a": "2"})
     reg = registry(scheduler_jobs=[job], annotations={"k": "v"})

@@ -1,6 +1,7 @@
 """Found by autodiscovery only: nothing imports this module explicitly."""
 
 import threading
+import time
 
 from django_integration.tasks import OnDemandTask, PeriodicTask, SubscriberTask
 
@@ -64,3 +65,94 @@ class RecordingSubscriber(SubscriberTask):
             self.task_info,
         )
         return "ok"
+
+
+# -- django.tasks (Django 6; the django-tasks backport on 5.2) -----------------------------------
+
+try:
+    from django.tasks import task
+except ImportError:
+    from django_tasks import task
+
+from django_integration.exceptions import PermanentTaskError  # noqa: E402
+from django_integration.schedules import periodic  # noqa: E402
+
+attempts_left: dict[str, int] = {}  # flaky(): failures still to come, by key
+
+
+@task
+def add(a, b):
+    record("add", {"a": a, "b": b}, None)
+    return a + b
+
+
+@task(backend="deduplicated")
+def rebuild(scope):
+    record("rebuild", {"scope": scope}, None)
+    return {"rebuilt": scope}
+
+
+@task
+def explode(n):
+    record("explode", {"n": n}, None)
+    raise RuntimeError(f"boom {n}")
+
+
+@task
+def flaky(key):
+    """Fails while attempts_left[key] > 0, then succeeds."""
+    record("flaky", {"key": key}, None)
+    with _lock:
+        left = attempts_left.get(key, 0)
+        attempts_left[key] = left - 1
+    if left > 0:
+        raise RuntimeError(f"flaky {key}: {left} failure(s) to go")
+    return "recovered"
+
+
+@task
+def refuse(reason):
+    record("refuse", {"reason": reason}, None)
+    raise PermanentTaskError(reason)
+
+
+@task(takes_context=True)
+def introspect(context, n):
+    record("introspect", {"n": n}, context)
+    return {"attempt": context.attempt, "id": context.task_result.id}
+
+
+@task
+async def async_double(n):
+    record("async_double", {"n": n}, None)
+    return n * 2
+
+
+@task
+def linger(seconds):
+    record("linger", {"seconds": seconds}, None)
+    time.sleep(seconds)
+    return seconds
+
+
+@task
+def unserializable():
+    record("unserializable", {}, None)
+    return object()
+
+
+@periodic("*/5 * * * *", kwargs={"scope": "recent"}, time_zone="Europe/Paris", retry_count=2)
+@task
+def sweep(scope):
+    """Sweep the recent orders."""
+    record("sweep", {"scope": scope}, None)
+    return {"swept": scope}
+
+
+@task(backend="immediate")
+def elsewhere():
+    record("elsewhere", {}, None)
+
+
+def plain_function():
+    record("plain_function", {}, None)
