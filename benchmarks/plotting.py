@@ -71,7 +71,8 @@ def render(document: dict[str, Any]) -> str:
     high = 10 ** math.ceil(math.log10(max(*seconds, *(limit for _, limit in targets))))
     time_panel = _Panel(LEFT, sizes, (low, high), log_y=True)
     parts += time_panel.frame("seconds (log)", [low * 10**k for k in range(_decades(low, high))])
-    parts += time_panel.series(points, "seconds", TIME, _duration)
+    # Below the points: the targets' marks are above them.
+    parts += time_panel.series(points, "seconds", TIME, _duration, below=True)
     parts += time_panel.series(points, "cpu_seconds", CPU, None, dashed=True)
     parts += [time_panel.target(size, limit, f"{limit:g} s") for size, limit in targets]
     parts += time_panel.legend([(TIME, "time (median)"), (CPU, "CPU of the controller")])
@@ -141,6 +142,7 @@ class _Panel:
         label: Callable[[float], str] | None,
         *,
         dashed: bool = False,
+        below: bool = False,
     ) -> list[str]:
         xy = [(self.x(p["size"]), self.y(p[key])) for p in points]
         dash = ' stroke-dasharray="4 3"' if dashed else ""
@@ -148,7 +150,9 @@ class _Panel:
         parts = [f'<polyline points="{line}" fill="none" stroke="{color}" stroke-width="2"{dash}/>']
         for (x, y), point in zip(xy, points, strict=True):
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{color}"/>')
-            if label is not None:
+            if label is not None and below:
+                parts.append(_text(x + 6, y + 16, label(point[key])))
+            elif label is not None:
                 parts.append(_text(x, y - 9, label(point[key]), anchor="middle"))
         return parts
 
