@@ -91,7 +91,8 @@ def from_pb(job: Any) -> model.ObservedJob:
         time_zone=job.time_zone or google_defaults.TIME_ZONE,
         description=description,
         paused=job.state == _PAUSED,
-        http_method=_METHOD_NAMES[target.http_method],
+        # A method newer than this client reads as its number: drift to correct, not a crash.
+        http_method=_METHOD_NAMES.get(target.http_method, str(target.http_method)),
         body=target.body.decode(errors="replace"),
         headers=dict(target.headers),  # as stored; diffs ignore the headers Google adds
         oidc_token=oidc,

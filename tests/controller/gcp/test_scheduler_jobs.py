@@ -58,6 +58,17 @@ def test_unset_fields_read_as_google_defaults() -> None:
     )
 
 
+def test_a_method_newer_than_the_client_reads_as_drift_not_a_crash() -> None:
+    raw = scheduler_v1.Job.pb(
+        scheduler_v1.Job(name=f"{PARENT}/jobs/x", http_target=scheduler_v1.HttpTarget(uri="u"))
+    )
+    raw.http_target.http_method = 99  # an enum value this client library does not know
+
+    observed = scheduler_jobs.from_pb(raw)
+
+    assert observed.job.http_method == "99"
+
+
 @pytest.fixture
 def adapter(
     clients: gcp_clients.Clients, project: str
