@@ -6,7 +6,7 @@ VENV := .venv
 VENV_DJANGO6 := .venv-django6
 PY := $(VENV)/bin/python
 
-.PHONY: demo admin-demo test test-fast test-django6 lint format chart-docs admin-screenshots system-packages bench bench-quick bench-instructions clean
+.PHONY: demo admin-demo test test-fast test-django6 lint format chart-docs admin-screenshots system-packages bench bench-quick bench-instructions bench-plot bench-docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,14 @@ bench-quick: $(VENV)/.installed
 ## The task endpoint's instructions per request beside the bare view, by valgrind's callgrind.
 bench-instructions: $(VENV)/.installed
 	$(PY) -m benchmarks.instructions $(BENCH_ARGS)
+
+## The reconcile scale curve (docs/performance-scale.svg), drawn from .bench/results.json.
+bench-plot: $(VENV)/.installed
+	$(PY) -m benchmarks.plotting
+
+## docs/performance.md's generated tables (and the plot) from .bench/results.json.
+bench-docs: bench-plot
+	$(PY) -m benchmarks.documenting
 
 clean:
 	rm -rf $(VENV) $(VENV_DJANGO6) *.egg-info .pytest_cache .ruff_cache .mypy_cache

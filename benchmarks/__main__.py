@@ -16,6 +16,7 @@ from benchmarks import (
     convergence,
     endpoints,
     enqueueing,
+    idling,
     profiles,
     provisioning,
     reconciling,
@@ -25,14 +26,14 @@ from benchmarks import (
 )
 from controller import logs
 
-BENCHMARKS = ("enqueue", "backend", "endpoint", "reconcile", "convergence")
+BENCHMARKS = ("enqueue", "backend", "endpoint", "reconcile", "convergence", "idle")
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Enqueueing, the task endpoint, reconciling at scale and convergence, "
-        "against the project's emulators and side by side with django-gcp.",
+        description="Enqueueing, the task endpoint, reconciling at scale, convergence and the "
+        "idle cost, against the project's emulators and side by side with django-gcp.",
     )
     parser.add_argument(
         "--quick", action="store_true", help="smaller sizes: a few minutes on 2 cores"
@@ -127,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             profile, django_gcp_python=_given(python), pubsub=args.pubsub
         ),
         "convergence": lambda: convergence.run(profile),
+        "idle": lambda: idling.run(profile),
     }
     outcomes = []
     for name in BENCHMARKS:

@@ -39,7 +39,7 @@ def run(profile: profiles.Profile) -> results.Outcome:
         assert services.pubsub is not None
         env = services.environment()
         argv = [
-            _controller_script(),
+            controller_script(),
             "run",
             "--registry",
             str(path),
@@ -63,7 +63,7 @@ def run(profile: profiles.Profile) -> results.Outcome:
             ) as controller,
         ):
             started = time.perf_counter()
-            _wait(lambda: converged_passes(controller) > 0, 120.0, controller.log_tail)
+            wait(lambda: converged_passes(controller) > 0, 120.0, controller.log_tail)
             initial = time.perf_counter() - started
             latencies: dict[str, list[float]] = {scenario: [] for scenario in SCENARIOS}
             for index in range(profile.convergence_samples * 2):
@@ -109,7 +109,7 @@ def converged_passes(controller: spawning.Server) -> int:
     return count
 
 
-def _controller_script() -> str:
+def controller_script() -> str:
     script = Path(sys.executable).parent / "gcp-tasks-controller"
     if not script.exists():
         raise FileNotFoundError(
@@ -155,11 +155,11 @@ def _until(
             return cloud.subscription(PROJECT, name).ack_deadline_seconds
 
     started = time.perf_counter()
-    _wait(lambda: current() == desired, 3 * resync + 30.0, log_tail, interval=CHECK_INTERVAL)
+    wait(lambda: current() == desired, 3 * resync + 30.0, log_tail, interval=CHECK_INTERVAL)
     return time.perf_counter() - started
 
 
-def _wait(
+def wait(
     condition: Callable[[], bool],
     timeout: float,
     log_tail: Callable[[], str],

@@ -25,6 +25,11 @@ class Profile:
     convergence_size: int
     convergence_samples: int
     resync_seconds: float
+    # idle: resources in the registry, the alive window, the short resync and passes measured
+    idle_size: int
+    idle_seconds: float
+    idle_resync_seconds: float
+    idle_passes: int
 
 
 PROFILES = {
@@ -37,11 +42,15 @@ PROFILES = {
         endpoint_seconds=5.0,
         endpoint_rounds=5,
         endpoint_clients=8,
-        reconcile_sizes=(100, 1000, 5000),
+        reconcile_sizes=(100, 1000, 5000, 20000),
         reconcile_repeats=5,
         convergence_size=100,
         convergence_samples=12,
         resync_seconds=5.0,
+        idle_size=1000,
+        idle_seconds=30.0,
+        idle_resync_seconds=3.0,
+        idle_passes=8,
     ),
     "quick": Profile(
         name="quick",
@@ -57,6 +66,10 @@ PROFILES = {
         convergence_size=50,
         convergence_samples=6,
         resync_seconds=2.0,
+        idle_size=1000,
+        idle_seconds=10.0,
+        idle_resync_seconds=2.0,
+        idle_passes=4,
     ),
     "smoke": Profile(
         name="smoke",
@@ -72,5 +85,9 @@ PROFILES = {
         convergence_size=3,
         convergence_samples=1,
         resync_seconds=1.0,
+        idle_size=10,
+        idle_seconds=1.0,
+        idle_resync_seconds=0.5,
+        idle_passes=2,
     ),
 }

@@ -35,6 +35,7 @@ class PubSubAdmin:
         self._lock = threading.Lock()
         self._topics: dict[str, types.Topic] = {}
         self._subscriptions: dict[str, types.Subscription] = {}
+        self._names = paging.Names()  # the keys of _subscriptions, sorted for List pages
 
     def handlers(self) -> tuple[grpc.GenericRpcHandler, ...]:
         t = types
@@ -104,6 +105,7 @@ class PubSubAdmin:
                     grpc.StatusCode.ALREADY_EXISTS, "Subscription already exists"
                 )
             self._subscriptions[subscription.name] = stored
+            self._names.add(subscription.name)
         return serving.copy_message(stored)
 
     def get_subscription(self, request: types.GetSubscriptionRequest) -> types.Subscription:
@@ -141,23 +143,25 @@ class PubSubAdmin:
         with self._lock:
             self._found(self._subscriptions, request.subscription, "Subscription")
             del self._subscriptions[request.subscription]
+            self._names.remove(request.subscription)
         return empty_pb2.Empty()
 
     def list_subscriptions(
         self, request: types.ListSubscriptionsRequest
     ) -> types.ListSubscriptionsResponse:
-        prefix = f"{request.project}/subscriptions/"
         with self._lock:
-            names = sorted(name for name in self._subscriptions if name.startswith(prefix))
             page, token = paging.page(
-                names,
+                self._names.under(f"{request.project}/subscriptions/"),
                 request.page_size,
                 request.page_token,
                 default_size=DEFAULT_PAGE,
                 max_size=MAX_PAGE,
             )
-            found = [serving.copy_message(self._subscriptions[name]) for name in page]
-        return types.ListSubscriptionsResponse(subscriptions=found, next_page_token=token)
+            response = types.ListSubscriptionsResponse(next_page_token=token)
+            # One copy of each subscription, straight into the answer.
+            listed = types.ListSubscriptionsResponse.pb(response).subscriptions
+            listed.extend(types.Subscription.pb(self._subscriptions[name]) for name in page)
+        return response
 
     @staticmethod
     def _found(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import statistics
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,13 @@ from emulators import clock as clocks
 from emulators import recording, running, testing
 
 DRIFT_FRACTION = 0.01
-NO_DRIFT_SIZE = 5000
-NO_DRIFT_SECONDS = 2.0
-RSS_LIMIT_MB = 200.0
+# Issue 13's targets on this machine: the no-drift pass at each size under so many seconds,
+# and the controller's peak RSS at the largest size.
+NO_DRIFT_SECONDS = {5000: 0.5, 20000: 2.0}
+RSS_SIZE, RSS_LIMIT_MB = 20000, 300.0
+# django-gcp's command takes ~15 ms per job and run: past 5,000 jobs it would take most of
+# the benchmark's time to say what 5,000 already says.
+DJANGO_GCP_LARGEST = 5000
 PUBSUB_KINDS = {
     "stand-in": "in-memory Pub/Sub admin stand-in (benchmarks/pubsub_admin.py)",
     "google": "Google's Pub/Sub emulator",
@@ -64,7 +69,9 @@ def run(
             try:
                 with drifting.Cloud(services.scheduler.host, env[running.PUBSUB_ENV]) as cloud:
                     controller = _controller(size, profile.reconcile_repeats, env, logs, cloud)
-                theirs = _django_gcp(size, django_gcp_python, env, services)
+                theirs = None
+                if size <= DJANGO_GCP_LARGEST:
+                    theirs = _django_gcp(size, django_gcp_python, env, services)
             finally:
                 if server is not None:
                     server.stop(grace=None).wait()
@@ -73,7 +80,7 @@ def run(
     return _outcome(data, profile)
 
 
-def _served(logs: list[recording.RequestLog], since: list[int]) -> dict[str, int]:
+def served(logs: Sequence[recording.RequestLog], since: Sequence[int]) -> dict[str, int]:
     """Requests the emulators served since `since` (one length per log). Only the measured
     worker talks to them meanwhile: the drift is made between passes."""
     counts: dict[str, int] = {}
@@ -103,7 +110,7 @@ def _controller(
             reply = worker.call({"op": "pass"})
             if reply["failures"] or not reply["converged"]:
                 raise RuntimeError(f"pass over {size}+{size} did not converge: {reply}")
-            reply["served"] = _served(logs, since)
+            reply["served"] = served(logs, since)
             return reply
 
         first = measured_pass()
@@ -139,7 +146,10 @@ def _pass_summary(replies: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "passes": len(replies),
         "median_seconds": statistics.median(durations),
+        "min_seconds": min(durations),
         "max_seconds": max(durations),
+        "seconds": durations,
+        "median_cpu_seconds": statistics.median(reply["cpu_seconds"] for reply in replies),
         "api_calls": sorted({reply["api_calls"] for reply in replies}),
         "writes": sorted({reply["writes"] for reply in replies}),
         "retries": sum(reply["retries"] for reply in replies),
@@ -166,7 +176,7 @@ def _django_gcp(
             logs = [services.scheduler.requests]
             since = [len(log.entries) for log in logs]
             reply = w.call({"op": "create_scheduler_jobs", "jobs": size, "cleanup": cleanup})
-            calls = _served(logs, since)
+            calls = served(logs, since)
             runs[label] = {
                 "seconds": reply["elapsed"],
                 "api_calls": sum(calls.values()),
@@ -183,7 +193,8 @@ def _outcome(data: dict[str, Any], profile: profiles.Profile) -> results.Outcome
     rows = []
     theirs_rows = []
     targets = []
-    for size_text, measured in data["sizes"].items():
+    sizes = data["sizes"]
+    for size_text, measured in sizes.items():
         size = int(size_text)
         ours = measured["controller"]
         for label, key in (
@@ -203,24 +214,15 @@ def _outcome(data: dict[str, Any], profile: profiles.Profile) -> results.Outcome
                     f"{size:,} + {size:,}",
                     label,
                     results.ms(summary["median_seconds"]),
+                    results.ms(summary["median_cpu_seconds"]),
                     _values(summary["api_calls"]),
                     _values(summary["writes"]),
                     expected,
                     f"{ours['peak_rss_mb']:.0f}",
                 )
             )
-        for label, key in (("first run", "first"), ("again, --cleanup", "again_cleanup")):
-            run = measured["django_gcp"]["runs"][key]
-            theirs_rows.append(
-                (
-                    f"{size:,} jobs",
-                    label,
-                    f"{run['seconds'] * 1000:.0f}",
-                    str(run["api_calls"]),
-                    str(run["writes"]),
-                    _methods(run["requests"]),
-                )
-            )
+        if measured["django_gcp"] is not None:
+            theirs_rows.extend(_django_gcp_rows(size, measured["django_gcp"]))
         no_drift, drift = ours["no_drift"], ours["drift"]
         targets.append(
             results.Target(
@@ -241,37 +243,36 @@ def _outcome(data: dict[str, Any], profile: profiles.Profile) -> results.Outcome
                 met=drift["writes"] == [ours["drifted_per_pass"]],
             )
         )
-    largest = data["sizes"][str(max(int(s) for s in data["sizes"]))]["controller"]
-    if str(NO_DRIFT_SIZE) in data["sizes"]:
-        seconds = data["sizes"][str(NO_DRIFT_SIZE)]["controller"]["no_drift"]["median_seconds"]
+    for size, limit in NO_DRIFT_SECONDS.items():
+        goal = f"no-drift pass over {size:,}+{size:,} under {limit:g} s"
+        if str(size) not in sizes:
+            targets.append(_not_run(goal, profile))
+            continue
+        no_drift = sizes[str(size)]["controller"]["no_drift"]
+        seconds = no_drift["median_seconds"]
         targets.append(
             results.Target(
                 benchmark="reconcile",
-                goal=f"no-drift pass over {NO_DRIFT_SIZE:,}+{NO_DRIFT_SIZE:,} under "
-                f"{NO_DRIFT_SECONDS:g} s",
-                measured=f"{seconds:.2f} s (median)",
-                met=seconds < NO_DRIFT_SECONDS,
+                goal=goal,
+                measured=f"{seconds:.2f} s (median of {no_drift['passes']}; "
+                f"{no_drift['min_seconds']:.2f}-{no_drift['max_seconds']:.2f}; "
+                f"{no_drift['median_cpu_seconds']:.2f} s CPU)",
+                met=seconds < limit,
+            )
+        )
+    goal = f"controller peak RSS at {RSS_SIZE:,}+{RSS_SIZE:,} under {RSS_LIMIT_MB:.0f} MB"
+    if str(RSS_SIZE) in sizes:
+        peak = sizes[str(RSS_SIZE)]["controller"]["peak_rss_mb"]
+        targets.append(
+            results.Target(
+                benchmark="reconcile",
+                goal=goal,
+                measured=f"{peak:.0f} MB (VmHWM: registry loaded, every pass run)",
+                met=peak < RSS_LIMIT_MB,
             )
         )
     else:
-        targets.append(
-            results.Target(
-                benchmark="reconcile",
-                goal=f"no-drift pass over {NO_DRIFT_SIZE:,}+{NO_DRIFT_SIZE:,} under "
-                f"{NO_DRIFT_SECONDS:g} s",
-                measured=f"not run in the {profile.name} profile",
-                met=None,
-            )
-        )
-    largest_size = max(int(s) for s in data["sizes"])
-    targets.append(
-        results.Target(
-            benchmark="reconcile",
-            goal=f"controller peak RSS under {RSS_LIMIT_MB:.0f} MB",
-            measured=f"{largest['peak_rss_mb']:.0f} MB at {largest_size:,}+{largest_size:,}",
-            met=largest["peak_rss_mb"] < RSS_LIMIT_MB,
-        )
-    )
+        targets.append(_not_run(goal, profile))
     ours_table = results.Table(
         title="Reconcile at scale: the controller (N scheduler jobs + N push subscriptions, "
         f"median of {data['repeats']} passes where repeated)",
@@ -279,6 +280,7 @@ def _outcome(data: dict[str, Any], profile: profiles.Profile) -> results.Outcome
             "N jobs + N subs",
             "pass",
             "time ms",
+            "CPU ms",
             "API calls",
             "writes",
             "expected",
@@ -290,14 +292,16 @@ def _outcome(data: dict[str, Any], profile: profiles.Profile) -> results.Outcome
             "benchmark (default 5 writes/s)",
             "drift made with Google's clients: 1% of the jobs (schedule) and 1% of the "
             "subscriptions (ack deadline)",
-            f"Pub/Sub: {data['pubsub']}; Cloud Scheduler: the project's emulator",
+            f"Pub/Sub: {data['pubsub']}; Cloud Scheduler: the project's emulator; both answer "
+            "from another process, and their time to answer is part of the pass's time",
+            "CPU: the controller process's own CPU time for the pass (all its threads)",
             "peak RSS: the controller process's own high-water mark (VmHWM), registry loaded and "
             "every pass run",
         ),
     )
     theirs_table = results.Table(
-        title="django-gcp 0.24 `task_manager create_scheduler_jobs` on the same N (jobs only), "
-        "measured against the Cloud Scheduler emulator",
+        title="django-gcp 0.24 `task_manager create_scheduler_jobs` on the same N (jobs only, up "
+        f"to {DJANGO_GCP_LARGEST:,}), measured against the Cloud Scheduler emulator",
         columns=("N", "run", "time ms", "API calls", "writes", "requests"),
         rows=tuple(theirs_rows),
         notes=(
@@ -306,6 +310,32 @@ def _outcome(data: dict[str, Any], profile: profiles.Profile) -> results.Outcome
         ),
     )
     return results.Outcome("reconcile", (ours_table, theirs_table), tuple(targets), data)
+
+
+def _django_gcp_rows(size: int, theirs: dict[str, Any]) -> list[tuple[str, ...]]:
+    rows = []
+    for label, key in (("first run", "first"), ("again, --cleanup", "again_cleanup")):
+        run = theirs["runs"][key]
+        rows.append(
+            (
+                f"{size:,} jobs",
+                label,
+                f"{run['seconds'] * 1000:.0f}",
+                str(run["api_calls"]),
+                str(run["writes"]),
+                _methods(run["requests"]),
+            )
+        )
+    return rows
+
+
+def _not_run(goal: str, profile: profiles.Profile) -> results.Target:
+    return results.Target(
+        benchmark="reconcile",
+        goal=goal,
+        measured=f"not run in the {profile.name} profile",
+        met=None,
+    )
 
 
 def _values(values: list[int]) -> str:

@@ -39,9 +39,9 @@ def render(table: results.Table) -> str:
     return "\n".join(out)
 
 
-def render_markdown(table: results.Table) -> str:
+def render_markdown(table: results.Table, *, titled: bool = True) -> str:
     """The table as GitHub markdown (for docs/performance.md), title in bold, notes as a list."""
-    lines = [f"**{table.title}**", ""]
+    lines = [f"**{table.title}**", ""] if titled else []
     lines.append("| " + " | ".join(table.columns) + " |")
     lines.append("|" + "|".join("--:" if n else "---" for n in _numeric_columns(table)) + "|")
     lines += ["| " + " | ".join(row) + " |" for row in table.rows]
@@ -57,8 +57,12 @@ def _numeric_columns(table: results.Table) -> list[bool]:
     ]
 
 
+def target_row(target: results.Target) -> tuple[str, str, str, str]:
+    return (target.benchmark, target.goal, target.measured, target.status)
+
+
 def targets_table(targets: Sequence[results.Target]) -> results.Table:
-    rows = tuple((t.benchmark, t.goal, t.measured, t.status) for t in targets)
+    rows = tuple(map(target_row, targets))
     return results.Table("Targets", ("benchmark", "target", "measured", "status"), rows)
 
 

@@ -144,6 +144,30 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def thread_cpu_seconds(pid: int) -> tuple[float, frozenset[str]]:
+    """CPU time of a process's live threads to the nanosecond (`schedstat`; /proc/PID/stat
+    counts clock ticks, 10 ms, too coarse for an idle process), and their ids: compare them
+    between two readings, as threads that ended meanwhile are not counted."""
+    total, threads = 0, []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended while being read
+        threads.append(task.name)
+    return total / 1e9, frozenset(threads)
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """A process's resident set now (`VmRSS`) and its high-water mark (`VmHWM`), in MB."""
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key = line.split(":", 1)[0]
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(line.split()[1]) / 1024
+    return found
+
+
 class Server:
     """A long-running process; one that `announces` prints one line (its address) when ready,
     which becomes `ready_line`; any other logs to `log_path`. `stop()` sends SIGTERM and waits."""

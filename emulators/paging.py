@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -14,6 +15,33 @@ from emulators import serving
 T = TypeVar("T")
 
 _PREFIX = "emulator-page:"
+
+
+class Names:
+    """Resource names kept sorted, so each List page costs its own size, not a sort of every
+    name (20,000 jobs listed 500 a page took ~0.5 s of emulator time per List)."""
+
+    def __init__(self) -> None:
+        self._sorted: list[str] = []
+
+    def add(self, name: str) -> None:
+        bisect.insort(self._sorted, name)
+
+    def remove(self, name: str) -> None:
+        index = bisect.bisect_left(self._sorted, name)
+        if index == len(self._sorted) or self._sorted[index] != name:
+            raise KeyError(name)
+        del self._sorted[index]
+
+    def under(self, prefix: str) -> list[str]:
+        """The names starting with `prefix`, sorted."""
+        if not prefix:
+            return list(self._sorted)
+        # Everything starting with the prefix sorts before the prefix with its last character
+        # moved one up, and nothing else between the two does.
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        start = bisect.bisect_left(self._sorted, prefix)
+        return self._sorted[start : bisect.bisect_left(self._sorted, after, start)]
 
 
 def page(

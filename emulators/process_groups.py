@@ -3,7 +3,7 @@ outlive the process that started them.
 
 A wrapper (the Pub/Sub emulator's shell script, `manage.py runserver`'s autoreloader) starts
 children of its own, and signalling only the wrapper leaves them running. A child started with
-`popen_options()` leads a new session, so `stop()` signals the whole group and waits until no
+`launch()` leads a new session, so `stop()` signals the whole group and waits until no
 member is left; on Linux it is also told to die with its parent, for the exits `stop()` never
 sees (SIGKILL, a crash).
 """
@@ -13,25 +13,36 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+# util-linux's setpriv sets the parent-death signal and execs the command: nothing runs in the
+# forked child before exec, which in a process with threads (gRPC's) is the only safe way.
+_SETPRIV = shutil.which("setpriv") if sys.platform.startswith("linux") else None
 
-def popen_options(*, dying_with_parent: bool = True) -> dict[str, Any]:
-    """`subprocess.Popen` keyword arguments for a child that `stop()` can end with its group.
+
+def launch(
+    command: Sequence[str], *, dying_with_parent: bool = True, **popen: Any
+) -> subprocess.Popen[bytes]:
+    """Start `command` leading a session of its own, so that `stop()` can end its whole group.
 
     Start it from a thread that outlives it (the main thread): Linux sends the parent-death
-    signal when the thread that forked ends, not the process. Setting that signal between fork
-    and exec is unsafe in a process with threads (and makes gRPC log each fork): a child that can
-    call `die_with_parent()` itself is started with `dying_with_parent=False`.
+    signal when the thread that forked ends, not the process. Without setpriv the signal is set
+    between fork and exec, which is unsafe with threads (and makes gRPC log each fork): a child
+    that can call `die_with_parent()` itself is started with `dying_with_parent=False`.
     """
-    on_linux = sys.platform.startswith("linux")
-    preexec = die_with_parent if dying_with_parent and on_linux else None
-    return {"start_new_session": True, "preexec_fn": preexec}
+    argv, preexec = list(command), None
+    if dying_with_parent and _SETPRIV is not None:
+        argv = [_SETPRIV, "--pdeathsig", signal.SIGTERM.name, "--", *argv]
+    elif dying_with_parent and sys.platform.startswith("linux"):
+        preexec = die_with_parent
+    return subprocess.Popen(argv, start_new_session=True, preexec_fn=preexec, **popen)
 
 
 def stop(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:

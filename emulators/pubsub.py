@@ -141,13 +141,12 @@ class PubSubEmulator:
             # The script passes this variable to java after JAVA_OPTS.
             options = [environment.get(OPTIONS_ENV, ""), *self.jvm_options]
             environment[OPTIONS_ENV] = " ".join(option for option in options if option)
-        self._process = subprocess.Popen(
+        self._process = process_groups.launch(
             [str(script), f"--host={self.bind_host}", f"--port={self.port}"],
             stdin=subprocess.DEVNULL,
             stdout=self._output,
             stderr=subprocess.STDOUT,
             env=environment,
-            **process_groups.popen_options(),
         )
         try:
             self._wait_ready()

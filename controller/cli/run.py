@@ -1,8 +1,8 @@
 """`gcp-tasks-controller run`: the long-running controller.
 
-With `--registry` it runs without Kubernetes: it polls the sources about every second (cheap: a
-hash of the file, a conditional GET of the URL), reconciles as soon as one changes and at least
-every `--resync-seconds`, serves `/metrics` and `/healthz`, and stops cleanly on SIGTERM/SIGINT.
+With `--registry` it runs without Kubernetes: the engine's loop (`looping.Loop`) reconciles the
+sources as soon as one changes and at least every `--resync-seconds`; this command adds
+`/metrics` and `/healthz` and stops cleanly on SIGTERM/SIGINT.
 Without `--registry` it starts the kopf operator (`controller.operator.running.run_operator`).
 """
 
@@ -11,23 +11,21 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any
 
 import structlog
 
 from controller import metrics
 from controller.cli import exits, options
-from controller.engine import reconciling
+from controller.engine import looping, reconciling
 from controller.gcp import clients, errors
 from controller.operator import running
 from controller.sources import watching
 
 log = structlog.get_logger()
 
-POLL_SECONDS = 1.0
+DEFAULT_RESYNC_SECONDS = 60.0
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,12 +39,17 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--resync-seconds",
         type=float,
-        default=60.0,
+        default=DEFAULT_RESYNC_SECONDS,
         metavar="N",
-        help="full pass at least this often, even when no source changed (default 60)",
+        help="full pass at least this often, even when no source changed "
+        f"(default {DEFAULT_RESYNC_SECONDS:g})",
     )
     parser.add_argument(
-        "--poll-seconds", type=float, default=POLL_SECONDS, metavar="N", help=argparse.SUPPRESS
+        "--poll-seconds",
+        type=float,
+        default=looping.POLL_SECONDS,
+        metavar="N",
+        help=argparse.SUPPRESS,
     )
     parser.add_argument(
         "--metrics-port", type=int, default=9090, metavar="N", help="0: any free port"
@@ -83,69 +86,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(execute=execute)
 
 
-class Loop:
-    """Polls the sources and reconciles on change or resync; `healthy()` feeds `/healthz`."""
-
-    def __init__(
-        self,
-        watch: watching.Watch,
-        reconciler: reconciling.Reconciler,
-        *,
-        resync_seconds: float,
-        poll_seconds: float = POLL_SECONDS,
-    ) -> None:
-        self.watch = watch
-        self.reconciler = reconciler
-        self.resync_seconds = resync_seconds
-        self.poll_seconds = poll_seconds
-        self.passes = 0
-        self.last_converged: bool | None = None
-        self._beat = time.monotonic()
-        self._last_pass_end: float | None = None
-
-    def run(self, stop: threading.Event) -> None:
-        due = 0.0  # the first pass is due at once
-        while not stop.is_set():
-            self._beat = time.monotonic()
-            changed = self.watch.poll()
-            metrics.INVALID_SOURCES.set(len(self.watch.errors))
-            if changed or time.monotonic() >= due:
-                try:
-                    self.reconcile()
-                except Exception:  # a bug must not end the controller: log it, try next time
-                    log.exception("reconcile_crashed")
-                due = time.monotonic() + self.resync_seconds
-            stop.wait(self.poll_seconds)
-
-    def reconcile(self) -> None:
-        registries = self.watch.registries
-        if not registries:
-            # Nothing valid was ever read: planning nothing could only look like "delete all".
-            log.warning(
-                "reconcile_skipped", reason="no valid registry yet", sources=self.watch.errors
-            )
-            return
-        report = self.reconciler.run_pass(registries)
-        metrics.record_pass(report)
-        self.passes += 1
-        self.last_converged = report.converged
-        self._last_pass_end = time.monotonic()
-
-    def healthy(self) -> tuple[bool, dict[str, Any]]:
-        # A pass can take minutes when many writes are rate limited; a loop silent for much
-        # longer than that is stuck, and a restart is the cure.
-        stale_after = max(300.0, 3 * self.resync_seconds)
-        silent = time.monotonic() - self._beat
-        details: dict[str, Any] = {
-            "passes": self.passes,
-            "last_pass_converged": self.last_converged,
-            "invalid_sources": self.watch.errors,
-        }
-        if self._last_pass_end is not None:
-            details["seconds_since_last_pass"] = round(time.monotonic() - self._last_pass_end, 1)
-        return silent < stale_after, details
-
-
 def execute(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     if not args.registry:
         return _run_operator(args)
@@ -159,8 +99,13 @@ def execute(args: argparse.Namespace, stop: threading.Event | None = None) -> in
     reconciler = reconciling.Reconciler(
         built, options.policy(args), writes_per_second=args.writes_per_second
     )
-    loop = Loop(
-        watch, reconciler, resync_seconds=args.resync_seconds, poll_seconds=args.poll_seconds
+    loop = looping.Loop(
+        watch,
+        reconciler,
+        resync_seconds=args.resync_seconds,
+        poll_seconds=args.poll_seconds,
+        on_pass=metrics.record_pass,
+        on_poll=lambda watched: metrics.INVALID_SOURCES.set(len(watched.errors)),
     )
     with ExitStack() as stack:
         stack.callback(built.close)
@@ -179,7 +124,7 @@ def execute(args: argparse.Namespace, stop: threading.Event | None = None) -> in
     return exits.CONVERGED
 
 
-def _servers(args: argparse.Namespace, loop: Loop) -> list[metrics.Server]:
+def _servers(args: argparse.Namespace, loop: looping.Loop) -> list[metrics.Server]:
     if args.metrics_port == args.health_port and args.metrics_port != 0:
         servers = [metrics.Server(args.host, args.metrics_port, health=loop.healthy)]
     else:

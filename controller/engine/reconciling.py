@@ -10,8 +10,10 @@ The CLI (`reconcile`, `plan`, `run`), the kopf operator and Django's `task_manag
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 
 import structlog
 
@@ -39,6 +41,7 @@ class Reconciler:
         policy: policies.Policy = DEFAULT_POLICY,
         *,
         writes_per_second: float = DEFAULT_WRITES_PER_SECOND,
+        limiter: calling.TokenBucket | None = None,
         kinds: Collection[plans.Kind] = ALL_KINDS,
         backoff: calling.Backoff = calling.DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
@@ -48,8 +51,9 @@ class Reconciler:
         self.clients = clients
         self.policy = policy
         self.kinds = frozenset(kinds)
-        # One bucket across passes: a rate lowered by quota errors recovers with time, not per pass.
-        self._limiter = calling.TokenBucket(writes_per_second, clock=clock, sleep=sleep)
+        # One bucket across passes: a rate lowered by quota errors recovers with time, not per
+        # pass. Engines of one process pass theirs around (`limiter`): quotas are per project.
+        self.limiter = limiter or calling.TokenBucket(writes_per_second, clock=clock, sleep=sleep)
         self._backoff = backoff
         self._sleep = sleep
         self._clock = clock
@@ -60,8 +64,14 @@ class Reconciler:
     ) -> reports.PassReport:
         """One level-based pass over every scope of `registries`; never raises for API errors
         (they are in the report)."""
+        with _cyclic_gc_paused():
+            return self._run_pass(registries, dry_run=dry_run)
+
+    def _run_pass(
+        self, registries: Sequence[model.Registry], *, dry_run: bool
+    ) -> reports.PassReport:
         started = self._clock()
-        calls = calling.Calls(limiter=self._limiter, backoff=self._backoff, sleep=self._sleep)
+        calls = calling.Calls(limiter=self.limiter, backoff=self._backoff, sleep=self._sleep)
         desired = merging.merge(registries)
         conflicts = tuple(c for c in desired.conflicts if plans.Kind(c.kind) in self.kinds)
         for conflict in conflicts:
@@ -160,6 +170,22 @@ class Reconciler:
             return planner.plan(registries, jobs, None, self.policy, conflicts=conflicts)
         subs = adapter.list()
         return planner.plan(registries, None, subs, self.policy, conflicts=conflicts)
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection during a pass. A pass makes several objects per resource
+    (listed, planned, reported) that live until it ends and hold no cycles: the collector
+    scanned them, and the registries, again and again for nothing, ~30% of a no-drift pass
+    over 20,000 + 20,000. Reference counting still frees everything as usual; a cycle made
+    meanwhile waits for the first collection after the pass."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _apply(item: _Planned, tracker: progress.Tracker, *, dry_run: bool) -> reports.ScopeReport:

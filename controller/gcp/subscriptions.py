@@ -9,12 +9,13 @@ from __future__ import annotations
 import contextlib
 import datetime
 from collections.abc import Sequence
+from typing import Any
 
 from google.cloud import pubsub_v1
 from google.protobuf import field_mask_pb2
 from google.pubsub_v1 import types
 
-from controller.gcp import calling, errors
+from controller.gcp import calling, durations, errors
 from controller.registry import google_defaults, model, ownership
 
 PAGE_SIZE = 1000
@@ -63,25 +64,32 @@ def to_proto(subscription: model.Subscription, owner: str, project: str) -> type
 
 
 def from_proto(proto: types.Subscription, project: str) -> model.ObservedSubscription:
-    """Our view of a listed subscription; ownership labels become `owner`, not labels."""
+    """Our view of one subscription as Google's client returns it (proto-plus), e.g. a Get's
+    answer."""
+    return from_pb(types.Subscription.pb(proto), project)
+
+
+def from_pb(proto: Any, project: str) -> model.ObservedSubscription:
+    """Our view of a subscription from its raw protobuf message; ownership labels become
+    `owner`, not labels. Raw, because a listing is read field by field, and proto-plus attribute
+    access cost ~10x more per field (most of a no-drift pass)."""
     labels, owner = ownership.split_labels(proto.labels)
     push = proto.push_config
+    token = push.oidc_token
     oidc = None
-    if push.oidc_token.service_account_email:
-        oidc = model.OidcToken(
-            service_account_email=push.oidc_token.service_account_email,
-            audience=push.oidc_token.audience,
-        )
-    dead_letter = proto.dead_letter_policy if "dead_letter_policy" in proto else None
+    if token.service_account_email:
+        oidc = model.OidcToken(token.service_account_email, token.audience)
+    dead_letter_topic, max_delivery_attempts = "", 0
+    if proto.HasField("dead_letter_policy"):
+        dead_letter = proto.dead_letter_policy
+        dead_letter_topic = _topic_id(project, dead_letter.dead_letter_topic)
+        max_delivery_attempts = dead_letter.max_delivery_attempts
     retry = None
-    if "retry_policy" in proto:
+    if proto.HasField("retry_policy"):
+        policy = proto.retry_policy
         retry = model.PushRetry(
-            minimum_backoff=_seconds(
-                proto.retry_policy.minimum_backoff, google_defaults.MINIMUM_BACKOFF
-            ),
-            maximum_backoff=_seconds(
-                proto.retry_policy.maximum_backoff, google_defaults.MAXIMUM_BACKOFF
-            ),
+            minimum_backoff=durations.seconds(policy.minimum_backoff),
+            maximum_backoff=durations.seconds(policy.maximum_backoff),
         )
     subscription = model.Subscription(
         name=proto.name.rsplit("/subscriptions/", 1)[-1],
@@ -91,13 +99,10 @@ def from_proto(proto: types.Subscription, project: str) -> model.ObservedSubscri
         ack_deadline_seconds=proto.ack_deadline_seconds,
         enable_message_ordering=proto.enable_message_ordering,
         filter=proto.filter,
-        dead_letter_topic=_topic_id(project, dead_letter.dead_letter_topic) if dead_letter else "",
-        max_delivery_attempts=(dead_letter.max_delivery_attempts if dead_letter else 0)
-        or google_defaults.MAX_DELIVERY_ATTEMPTS,
+        dead_letter_topic=dead_letter_topic,
+        max_delivery_attempts=max_delivery_attempts or google_defaults.MAX_DELIVERY_ATTEMPTS,
         retry=retry,
-        message_retention_duration=_seconds(
-            proto.message_retention_duration, google_defaults.MESSAGE_RETENTION_DURATION
-        ),
+        message_retention_duration=durations.seconds(proto.message_retention_duration),
         labels=labels,
     )
     return model.ObservedSubscription(
@@ -135,13 +140,15 @@ class Subscriptions:
             request = types.ListSubscriptionsRequest(
                 project=project_path, page_size=self._page_size, page_token=token
             )
-            page = self._calls.read(
+            pager = self._calls.read(
                 "ListSubscriptions",
                 project_path,
                 self._subscriber.list_subscriptions,
                 request=request,
             )
-            observed.extend(from_proto(proto, self.project) for proto in page.subscriptions)
+            # The page itself (the pager fetches nothing more), read as raw protobuf.
+            page = types.ListSubscriptionsResponse.pb(next(pager.pages))
+            observed.extend(from_pb(proto, self.project) for proto in page.subscriptions)
             token = page.next_page_token
             if not token:
                 return observed
@@ -238,7 +245,3 @@ class Subscriptions:
                     )
                 created = True
         return created
-
-
-def _seconds(value: datetime.timedelta | None, default: float) -> float:
-    return value.total_seconds() if value is not None else default

@@ -15,7 +15,7 @@ import kopf
 
 from controller import metrics
 from controller.engine import reconciling, reports
-from controller.gcp import clients
+from controller.gcp import calling, clients
 from controller.operator import declarations, reporting
 from controller.planning import plans, policies
 from controller.registry import custom_resources
@@ -55,13 +55,14 @@ class Syncer:
         writes_per_second: float = reconciling.DEFAULT_WRITES_PER_SECOND,
         post: reporting.Post = kopf.event,
     ) -> None:
-        # Passes never overlap (one lock), so the engines' rate limits never add up.
+        # One write limiter for every engine: Google's admin quotas are per project and minute,
+        # so a rate lowered by a quota error in one engine's pass must hold for the others.
+        limiter = calling.TokenBucket(writes_per_second)
+
         def engine(
             policy: policies.Policy, kinds: frozenset[plans.Kind] = reconciling.ALL_KINDS
         ) -> reconciling.Reconciler:
-            return reconciling.Reconciler(
-                gcp, policy, kinds=kinds, writes_per_second=writes_per_second
-            )
+            return reconciling.Reconciler(gcp, policy, kinds=kinds, limiter=limiter)
 
         self._engine = engine(policy)
         # Deleting one custom resource's cloud resource: its registry, emptied, with deletions

@@ -40,6 +40,11 @@ def _nanos(seconds: float) -> int:
     return round(seconds * 1_000_000_000)
 
 
+def _same_seconds(a: float, b: float) -> bool:
+    """Equal to the nanosecond, as Google keeps durations (seconds + nanos)."""
+    return a == b or _nanos(a) == _nanos(b)
+
+
 def _or_default(value: float, default: float) -> float:
     return value if value else default
 
@@ -65,6 +70,12 @@ def _headers(headers: Mapping[str, str], desired: Mapping[str, str]) -> dict[str
 
 def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
+
+
+def _same_headers(desired: Mapping[str, str], actual: Mapping[str, str]) -> bool:
+    if desired == actual:
+        return True
+    return _lowered(desired) == _lowered(_headers(actual, desired))
 
 
 def _oidc(token: model.OidcToken | None) -> dict[str, str] | None:
@@ -99,57 +110,48 @@ def _retry_config(retry: model.SchedulerRetry) -> dict[str, Any]:
 
 
 def _same_retry_config(a: model.SchedulerRetry, b: model.SchedulerRetry) -> bool:
-    return (a.retry_count, a.max_doublings) == (b.retry_count, b.max_doublings) and all(
-        _nanos(x) == _nanos(y)
-        for x, y in (
-            (a.max_retry_duration, b.max_retry_duration),
-            (a.min_backoff_duration, b.min_backoff_duration),
-            (a.max_backoff_duration, b.max_backoff_duration),
-        )
+    return (
+        a.retry_count == b.retry_count
+        and a.max_doublings == b.max_doublings
+        and _same_seconds(a.max_retry_duration, b.max_retry_duration)
+        and _same_seconds(a.min_backoff_duration, b.min_backoff_duration)
+        and _same_seconds(a.max_backoff_duration, b.max_backoff_duration)
     )
 
 
 def compare_jobs(
     desired: model.SchedulerJob, actual: model.SchedulerJob
 ) -> tuple[plans.Drift, ...]:
-    """The drift of every updatable job field, in update-mask order; `paused` is not included."""
+    """The drift of every updatable job field, in update-mask order; `paused` is not included.
+    The values a drift carries are built only for a field that differs (a listing of thousands
+    of jobs is compared on every resync)."""
     drift: list[plans.Drift] = []
 
     def differs(field: str, want: object, have: object, same: bool | None = None) -> None:
         if not (want == have if same is None else same):
             drift.append(plans.Drift(field, want, have))
 
+    want_schedule, have_schedule = desired.schedule, actual.schedule
     differs(
         "schedule",
-        desired.schedule,
-        actual.schedule,
-        desired.schedule.split() == actual.schedule.split(),
+        want_schedule,
+        have_schedule,
+        want_schedule == have_schedule or want_schedule.split() == have_schedule.split(),
     )
     differs("time_zone", _time_zone(desired.time_zone), _time_zone(actual.time_zone))
     differs("description", desired.description, actual.description)
     differs("http_target.uri", desired.uri, actual.uri)
     differs("http_target.http_method", _method(desired.http_method), _method(actual.http_method))
     differs("http_target.body", desired.body, actual.body)
-    want_headers = dict(desired.headers)
-    have_headers = _headers(actual.headers, desired.headers)
-    differs(
-        "http_target.headers",
-        want_headers,
-        have_headers,
-        _lowered(want_headers) == _lowered(have_headers),
-    )
-    differs(
-        "http_target.oidc_token",
-        _oidc(desired.oidc_token),
-        _oidc(actual.oidc_token),
-        _same_oidc(desired.oidc_token, desired.uri, actual.oidc_token, actual.uri),
-    )
-    differs(
-        "retry_config",
-        _retry_config(desired.retry),
-        _retry_config(actual.retry),
-        _same_retry_config(desired.retry, actual.retry),
-    )
+    if not _same_headers(desired.headers, actual.headers):
+        have_headers = _headers(actual.headers, desired.headers)
+        drift.append(plans.Drift("http_target.headers", dict(desired.headers), have_headers))
+    if not _same_oidc(desired.oidc_token, desired.uri, actual.oidc_token, actual.uri):
+        want_token, have_token = _oidc(desired.oidc_token), _oidc(actual.oidc_token)
+        drift.append(plans.Drift("http_target.oidc_token", want_token, have_token))
+    if not _same_retry_config(desired.retry, actual.retry):
+        want_retry, have_retry = _retry_config(desired.retry), _retry_config(actual.retry)
+        drift.append(plans.Drift("retry_config", want_retry, have_retry))
     want_deadline, have_deadline = (
         desired.attempt_deadline,
         _or_default(actual.attempt_deadline, google_defaults.ATTEMPT_DEADLINE),
@@ -158,7 +160,7 @@ def compare_jobs(
         "attempt_deadline",
         want_deadline,
         have_deadline,
-        _nanos(want_deadline) == _nanos(have_deadline),
+        _same_seconds(want_deadline, have_deadline),
     )
     return tuple(drift)
 
@@ -192,15 +194,16 @@ def _retry_policy(retry: model.PushRetry | None) -> dict[str, float] | None:
 def _same_retry_policy(a: model.PushRetry | None, b: model.PushRetry | None) -> bool:
     if a is None or b is None:
         return a is b
-    return _nanos(a.minimum_backoff) == _nanos(b.minimum_backoff) and _nanos(
-        a.maximum_backoff
-    ) == _nanos(b.maximum_backoff)
+    return _same_seconds(a.minimum_backoff, b.minimum_backoff) and _same_seconds(
+        a.maximum_backoff, b.maximum_backoff
+    )
 
 
 def compare_subscriptions(
     desired: model.Subscription, actual: model.Subscription
 ) -> tuple[plans.Drift, ...]:
-    """The drift of every subscription field, the immutable ones included."""
+    """The drift of every subscription field, the immutable ones included (values built only
+    for a field that differs)."""
     drift: list[plans.Drift] = []
 
     def differs(field: str, want: object, have: object, same: bool | None = None) -> None:
@@ -208,24 +211,17 @@ def compare_subscriptions(
             drift.append(plans.Drift(field, want, have))
 
     differs("topic", desired.topic, actual.topic)
-    differs(
-        "push_config",
-        _push_config(desired),
-        _push_config(actual),
-        desired.push_endpoint == actual.push_endpoint
-        and _same_oidc(
-            desired.oidc_token, desired.push_endpoint, actual.oidc_token, actual.push_endpoint
-        ),
+    same_push = desired.push_endpoint == actual.push_endpoint and _same_oidc(
+        desired.oidc_token, desired.push_endpoint, actual.oidc_token, actual.push_endpoint
     )
+    if not same_push:
+        drift.append(plans.Drift("push_config", _push_config(desired), _push_config(actual)))
     have_ack_deadline = actual.ack_deadline_seconds or google_defaults.ACK_DEADLINE_SECONDS
     differs("ack_deadline_seconds", desired.ack_deadline_seconds, have_ack_deadline)
     differs("dead_letter_policy", _dead_letter_policy(desired), _dead_letter_policy(actual))
-    differs(
-        "retry_policy",
-        _retry_policy(desired.retry),
-        _retry_policy(actual.retry),
-        _same_retry_policy(desired.retry, actual.retry),
-    )
+    if not _same_retry_policy(desired.retry, actual.retry):
+        want_retry, have_retry = _retry_policy(desired.retry), _retry_policy(actual.retry)
+        drift.append(plans.Drift("retry_policy", want_retry, have_retry))
     want_retention = desired.message_retention_duration
     have_retention = _or_default(
         actual.message_retention_duration, google_defaults.MESSAGE_RETENTION_DURATION
@@ -234,7 +230,7 @@ def compare_subscriptions(
         "message_retention_duration",
         want_retention,
         have_retention,
-        _nanos(want_retention) == _nanos(have_retention),
+        _same_seconds(want_retention, have_retention),
     )
     want_labels = {k: v for k, v in desired.labels.items() if k not in ownership.LABELS}
     have_labels = {k: actual.labels[k] for k in want_labels if k in actual.labels}

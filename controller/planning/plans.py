@@ -41,7 +41,7 @@ WRITE_VERBS = frozenset(
 BLOCKED_VERBS = frozenset({Verb.RECREATE_NEEDED, Verb.CONFLICT})
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Drift:
     field: str
     desired: object
@@ -51,7 +51,7 @@ class Drift:
 Resource = model.SchedulerJob | model.Subscription
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Action:
     kind: Kind
     name: str

@@ -20,7 +20,7 @@ def _frozen(mapping: Mapping[str, str] | None) -> Mapping[str, str]:
     return MappingProxyType(dict(sorted((mapping or {}).items())))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class OidcToken:
     """Ask Google to attach a Google-signed ID token for this service account."""
 
@@ -28,7 +28,7 @@ class OidcToken:
     audience: str = ""  # empty means Google's default: the target URI
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class SchedulerRetry:
     """Cloud Scheduler `RetryConfig`, with Google's defaults."""
 
@@ -39,7 +39,7 @@ class SchedulerRetry:
     max_doublings: int = google_defaults.MAX_DOUBLINGS
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class SchedulerJob:
     """One Cloud Scheduler job with an HTTP target; `name` is the job id, not the full path."""
 
@@ -60,7 +60,7 @@ class SchedulerJob:
         object.__setattr__(self, "headers", _frozen(self.headers))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class PushRetry:
     """Pub/Sub `RetryPolicy`; a subscription without one is redelivered immediately."""
 
@@ -68,7 +68,7 @@ class PushRetry:
     maximum_backoff: float = google_defaults.MAXIMUM_BACKOFF
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Subscription:
     """One Pub/Sub push subscription; `name` is the subscription id, `topic` the topic id."""
 
@@ -124,7 +124,7 @@ class Registry:
         return not self.scheduler_jobs and not self.subscriptions
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class ObservedJob:
     """A scheduler job as listed from the cloud; `owner` comes from our description marker."""
 
@@ -132,7 +132,7 @@ class ObservedJob:
     owner: str | None  # None: no marker, so not ours
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class ObservedSubscription:
     """A subscription as listed from the cloud; `owner` comes from our ownership labels."""
 

@@ -77,6 +77,7 @@ class Watch:
             return False
         state.read_error = ""
         if state.fetched is not None and fetched.digest == state.fetched.digest:
+            state.fetched = fetched  # its newer stat spares the next polls reading it again
             return False  # same bytes, same verdict as last time
         state.fetched = fetched
         try:

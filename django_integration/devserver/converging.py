@@ -2,14 +2,13 @@
 registry file, in a thread of the dev server: what `gcp-tasks-controller run --registry FILE`
 does, through the same engine, without the controller's own dependencies (kopf, Prometheus).
 
-The file is polled every second (a hash of its bytes), so a registry re-exported by a reloaded
+The engine's loop polls the file every second, so a registry re-exported by a reloaded
 `runserver` is applied at once; a full pass runs at least every `resync_seconds` as well.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import grpc
@@ -18,14 +17,13 @@ from google.auth import credentials as auth_credentials
 from google.cloud import pubsub_v1, scheduler_v1
 from google.cloud.scheduler_v1.services.cloud_scheduler import transports
 
-from controller.engine import reconciling, reports
+from controller.engine import looping, reconciling, reports
 from controller.gcp import clients
 from controller.planning import plans, policies
 from controller.sources import watching
 
 log = structlog.get_logger()
 
-POLL_SECONDS = 1.0
 # The emulators start empty and die with the command: nothing in them is worth the guards that
 # protect a real project (mass deletions refused, immutable fields never recreated).
 POLICY = policies.Policy(allow_mass_deletion=True, allow_recreate=True)
@@ -44,18 +42,27 @@ class Controller:
         pubsub: bool,
         resync_seconds: float,
         say: Callable[[str], None],
-        poll_seconds: float = POLL_SECONDS,
+        poll_seconds: float = looping.POLL_SECONDS,
     ) -> None:
-        self.resync_seconds = resync_seconds
-        self.poll_seconds = poll_seconds
-        self.passes = 0  # completed and told
         self._say = say
         self._clients = _connect(scheduler_host, pubsub=pubsub)
         kinds = set(plans.Kind) if pubsub else {plans.Kind.SCHEDULER_JOB}
-        self._reconciler = reconciling.Reconciler(self._clients, POLICY, kinds=kinds)
-        self._watch = watching.Watch([registry_file])
+        self._loop = looping.Loop(
+            watching.Watch([registry_file]),
+            reconciling.Reconciler(self._clients, POLICY, kinds=kinds),
+            resync_seconds=resync_seconds,
+            poll_seconds=poll_seconds,
+            on_pass=self._tell,
+        )
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="gcp-devserver-controller")
+        self._thread = threading.Thread(
+            target=self._loop.run, args=(self._stopping,), name="gcp-devserver-controller"
+        )
+
+    @property
+    def passes(self) -> int:
+        """Passes completed (and told)."""
+        return self._loop.passes
 
     def start(self) -> Controller:
         self._thread.start()
@@ -65,21 +72,8 @@ class Controller:
         self._stopping.set()
         if self._thread.is_alive():
             self._thread.join()
-        self._watch.close()
+        self._loop.watch.close()
         self._clients.close()
-
-    def _run(self) -> None:
-        due = 0.0  # the first pass is due at once
-        while not self._stopping.is_set():
-            if self._watch.poll() or time.monotonic() >= due:
-                if self._watch.registries:  # never plan against nothing: see `Watch.errors`
-                    try:
-                        self._tell(self._reconciler.run_pass(self._watch.registries))
-                    except Exception:  # a bug must not end the dev loop: log it, try next time
-                        log.exception("reconcile_crashed")
-                    self.passes += 1
-                due = time.monotonic() + self.resync_seconds
-            self._stopping.wait(self.poll_seconds)
 
     def _tell(self, report: reports.PassReport) -> None:
         for scope in report.scopes:

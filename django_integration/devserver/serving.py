@@ -37,8 +37,8 @@ def command(
 def start(arguments: list[str], environment: Mapping[str, str]) -> subprocess.Popen[bytes]:
     """Start `runserver`; its output goes where this process's goes. Call from the main thread:
     runserver's settings module ties its life to the thread that started it."""
-    options = process_groups.popen_options(dying_with_parent=False)  # it calls die_with_parent
-    return subprocess.Popen(arguments, env=dict(environment), **options)
+    # It calls die_with_parent() itself (devserver.settings), once it runs.
+    return process_groups.launch(arguments, dying_with_parent=False, env=dict(environment))
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -64,6 +64,7 @@ class CloudSchedulerEmulator:
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._records: dict[str, _Record] = {}
+        self._names = paging.Names()  # the keys of _records, sorted for List pages
         self._incarnations = 0
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -128,6 +129,7 @@ class CloudSchedulerEmulator:
             self._incarnations += 1
             record = _Record(job=job, incarnation=self._incarnations)
             self._records[name] = record
+            self._names.add(name)
             self._reschedule(record, now)
             logger.debug("scheduler.job_created", job=name, schedule_time=record.due)
             return types.Job(job)
@@ -139,16 +141,18 @@ class CloudSchedulerEmulator:
     def list_jobs(self, request: types.ListJobsRequest) -> types.ListJobsResponse:
         parent = jobs.check_parent(request.parent)
         with self._lock:
-            names = sorted(name for name in self._records if jobs.parent_of(name) == parent)
             page, token = paging.page(
-                names,
+                self._names.under(f"{parent}/jobs/"),
                 request.page_size,
                 request.page_token,
                 default_size=PAGE_SIZE,
                 max_size=PAGE_SIZE,
             )
-            found = [types.Job(self._records[name].job) for name in page]
-        return types.ListJobsResponse(jobs=found, next_page_token=token)
+            response = types.ListJobsResponse(next_page_token=token)
+            # One copy of each job, straight into the answer (proto-plus would copy it twice).
+            listed = types.ListJobsResponse.pb(response).jobs
+            listed.extend(types.Job.pb(self._records[name].job) for name in page)
+        return response
 
     def update_job(self, request: types.UpdateJobRequest) -> types.Job:
         with self._lock:
@@ -172,6 +176,7 @@ class CloudSchedulerEmulator:
         with self._lock:
             record = self._find(request.name)
             del self._records[record.job.name]
+            self._names.remove(record.job.name)
         self._wake.set()
         return empty_pb2.Empty()
 

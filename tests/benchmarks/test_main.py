@@ -34,7 +34,7 @@ def test_main_prints_the_table_and_writes_json(
 @pytest.mark.parametrize(
     ("argv", "sizes", "resync"),
     [
-        ([], (100, 1000, 5000), 5.0),
+        ([], (100, 1000, 5000, 20000), 5.0),
         (["--quick"], (100, 1000), 2.0),
         (["--quick", "--sizes", "10,20", "--resync-seconds", "3"], (10, 20), 3.0),
     ],

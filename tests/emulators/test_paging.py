@@ -53,3 +53,29 @@ def test_bad_page_size_or_token_is_invalid_argument(size: int, token: str) -> No
     with pytest.raises(serving.ApiError) as caught:
         paging.page(ITEMS, size, token, default_size=3, max_size=4)
     assert caught.value.code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["", "projects/p/", "projects/p/locations/l/jobs/", "projects/p2/", "projects/q/", "z"],
+)
+def test_names_under_a_prefix_are_the_sorted_names_starting_with_it(prefix: str) -> None:
+    given = [
+        "projects/p/locations/l/jobs/b",
+        "projects/p/locations/l/jobs/a",
+        "projects/p/locations/l2/jobs/a",
+        "projects/p2/locations/l/jobs/a",
+        "projects/p/locations/l/jobsx",
+        "projects/p/locations/l/jobs/",
+        "projects/p0",
+        "projects/q/subscriptions/s",
+    ]
+    names = paging.Names()
+    for name in given:
+        names.add(name)
+    names.remove("projects/p/locations/l/jobs/b")
+    given.remove("projects/p/locations/l/jobs/b")
+
+    assert names.under(prefix) == sorted(n for n in given if n.startswith(prefix))
+    with pytest.raises(KeyError):
+        names.remove("projects/p/locations/l/jobs/b")

@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from emulators import process_groups
 from emulators.testing import eventually
 
 
 def test_a_child_leads_a_session_of_its_own() -> None:
-    child = subprocess.Popen(["sleep", "60"], **process_groups.popen_options())
+    child = process_groups.launch(["sleep", "60"])
     try:
         assert os.getsid(child.pid) == child.pid
         assert os.getpgid(child.pid) == child.pid != os.getpgid(0)
@@ -24,7 +26,7 @@ def test_a_child_leads_a_session_of_its_own() -> None:
 def test_stop_ends_grandchildren_that_ignore_sigterm(tmp_path: Path) -> None:
     pid_file = tmp_path / "grandchild.pid"
     wrapper = f"sh -c 'trap \"\" TERM; sleep 60' & echo $! > {pid_file}; wait"
-    child = subprocess.Popen(["sh", "-c", wrapper], **process_groups.popen_options())
+    child = process_groups.launch(["sh", "-c", wrapper])
     grandchild = eventually(lambda: pid_file.exists() and int(pid_file.read_text() or 0))
     assert process_groups.running(grandchild)
 
@@ -34,13 +36,16 @@ def test_stop_ends_grandchildren_that_ignore_sigterm(tmp_path: Path) -> None:
     assert child.returncode is not None
 
 
-def test_a_child_dies_with_a_parent_killed_outright() -> None:
+@pytest.mark.parametrize("setpriv", [True, False], ids=["setpriv", "set-before-exec"])
+def test_a_child_dies_with_a_parent_killed_outright(setpriv: bool) -> None:
+    assert process_groups._SETPRIV is not None, "util-linux's setpriv is missing"
     parent = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import subprocess, time; from emulators import process_groups\n"
-            "child = subprocess.Popen(['sleep', '60'], **process_groups.popen_options())\n"
+            "import time; from emulators import process_groups\n"
+            f"process_groups._SETPRIV = process_groups._SETPRIV if {setpriv} else None\n"
+            "child = process_groups.launch(['sleep', '60'])\n"
             "print(child.pid, flush=True)\n"
             "time.sleep(60)",
         ],
@@ -52,6 +57,8 @@ def test_a_child_dies_with_a_parent_killed_outright() -> None:
         child = int(parent.stdout.readline())
         try:
             assert process_groups.running(child)
+            # With setpriv, the child is the command itself once setpriv has exec'd it.
+            eventually(lambda: Path(f"/proc/{child}/cmdline").read_bytes() == b"sleep\x0060\x00")
             parent.kill()
             parent.wait(timeout=10)
             eventually(lambda: not process_groups.running(child), timeout=15)

@@ -3,6 +3,7 @@ keeps the last good state through an invalid source, serves metrics and health, 
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import os
@@ -18,9 +19,10 @@ from typing import Any
 import pytest
 import requests
 
+from benchmarks import pubsub_admin
 from controller.cli import main
 from controller.registry import model
-from emulators import running, testing
+from emulators import recording, running, testing
 from tests.controller import resources
 
 from .conftest import WriteRegistry, json_events
@@ -178,3 +180,52 @@ def test_sigterm_stops_the_console_script(
     assert process.returncode == 0
     events = [json.loads(line)["event"] for line in rest.splitlines() if line.startswith("{")]
     assert events[-2:] == ["stop_requested", "controller_stopped"]
+
+
+@pytest.fixture
+def pubsub_stand_in(monkeypatch: pytest.MonkeyPatch) -> Iterator[pubsub_admin.PubSubAdmin]:
+    """The in-memory Pub/Sub admin stand-in, whose request log counts what Google's emulator
+    cannot."""
+    admin, server, host = pubsub_admin.start()
+    monkeypatch.setenv(running.PUBSUB_ENV, host)
+    yield admin
+    server.stop(grace=None).wait()
+
+
+def test_each_resync_of_an_unchanged_registry_costs_its_list_pages_only(
+    start: Any,
+    emulators: running.Service,
+    pubsub_stand_in: pubsub_admin.PubSubAdmin,
+    project: str,
+    write_registry: WriteRegistry,
+) -> None:
+    """Idle, the controller sends one List request per page per kind each resync, and nothing
+    else: counted by the emulators themselves over a few short resyncs."""
+    registry = resources.registry(
+        project,
+        jobs=(resources.job("cleanup"), resources.job("report")),
+        subs=(resources.subscription("order-created"), resources.subscription("order-paid")),
+    )
+    controller = start(write_registry(registry), "--resync-seconds", "0.3")
+    testing.eventually(lambda: controller.output.named("reconcile_pass"), timeout=10)
+    logs = (emulators.requests, pubsub_stand_in.log)
+    first_pass = [_others(log) for log in logs]  # creates, topics: the first pass's work
+
+    testing.eventually(lambda: len(controller.output.named("reconcile_pass")) >= 5, timeout=20)
+    controller.stop.set()
+    controller.thread.join(timeout=10)
+
+    passes = controller.output.named("reconcile_pass")
+    assert len(passes) >= 5 and all(p["converged"] for p in passes)
+    assert [p["api_calls"] for p in passes[1:]] == [2] * (len(passes) - 1)
+    assert emulators.requests.count("ListJobs") == len(passes)
+    assert pubsub_stand_in.log.count("ListSubscriptions") == len(passes)
+    assert [_others(log) for log in logs] == first_pass
+    assert first_pass[0] == {"CreateJob": 2}
+
+
+def _others(log: recording.RequestLog) -> dict[str, int]:
+    """Requests other than Lists, by method."""
+    return dict(
+        collections.Counter(r.method for r in log.entries if not r.method.startswith("List"))
+    )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import gc
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -831,3 +833,30 @@ def test_a_dry_run_or_a_pass_without_drift_has_no_progress(
 
     assert [a.verb for a in dry.pending] == [plans.Verb.UPDATE]
     assert seen == []
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_no_cyclic_garbage_collection_during_a_pass(
+    clients: gcp_clients.Clients, project: str, enabled_before: bool
+) -> None:
+    """A pass's objects die with it and hold no cycles: the collector is off while it runs (it
+    scanned them, and the registries, for nothing) and left as it was found."""
+    during: list[bool] = []
+
+    def clock() -> float:  # the engine reads it as a pass starts and ends, and in between
+        during.append(gc.isenabled())
+        return time.monotonic()
+
+    reconciler = reconciling.Reconciler(clients, clock=clock, **FAST)
+    during.clear()  # read once more as the write limiter was made
+    if not enabled_before:
+        gc.disable()
+    try:
+        report = reconciler.run_pass([_desired(project)])
+        enabled_after = gc.isenabled()
+    finally:
+        gc.enable()
+
+    assert report.converged and report.counts() == {"create": 4, "pause": 1}
+    assert len(during) >= 2 and not any(during)
+    assert enabled_after is enabled_before

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import grpc
+import structlog
+
 from controller.engine import reconciling
 from controller.operator import declarations, syncing
 from controller.registry import custom_resources
@@ -85,3 +88,23 @@ async def test_delete_removes_only_the_objects_own_job(gcp, scheduler):
     assert [job.name for job in scheduler.list_jobs(parent=parent)] == [
         f"{parent}/jobs/shop--hourly"
     ]
+
+
+async def test_every_engine_of_the_operator_shares_one_write_limiter(gcp, cloud_scheduler_emulator):
+    """Quotas are per project and minute: a rate lowered by a quota error in a pass holds for
+    the engine that deletes a custom resource's job too, instead of starting from full rate."""
+    engine = syncer(gcp, [])
+    nightly = periodic_task("nightly")
+    faults = cloud_scheduler_emulator.faults
+    with structlog.testing.capture_logs() as logs:
+        faults.inject("CreateJob", grpc.StatusCode.RESOURCE_EXHAUSTED)
+        assert (await engine.fresh(lambda: (nightly,))).converged
+        faults.inject("DeleteJob", grpc.StatusCode.RESOURCE_EXHAUSTED)
+        assert not (await engine.delete(nightly)).failures
+
+    lowered = [event for event in logs if event["event"] == "write_rate_lowered"]
+    assert [event["operation"] for event in lowered] == ["CreateJob", "DeleteJob"]
+    normal = reconciling.DEFAULT_WRITES_PER_SECOND
+    assert lowered[0]["previous_rate"] == normal and lowered[0]["rate"] == normal / 2
+    # Climbing back by a twelfth of the normal rate a second: still well below normal.
+    assert lowered[1]["previous_rate"] < 0.75 * normal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import pathlib
 
 import pytest
@@ -38,6 +39,48 @@ def test_file_content_and_digest(tmp_path: pathlib.Path) -> None:
     assert fetched.content == b"{}"
     assert fetched.digest == hashlib.sha256(b"{}").hexdigest()
     assert fetching.fetch(f"file://{path}").digest == fetched.digest
+
+
+def test_an_unchanged_settled_file_is_not_read_again(tmp_path: pathlib.Path) -> None:
+    """Polled every second, a file whose stat has not changed since it was read (and had
+    settled then) comes back as the previous reading, without reading or hashing it."""
+    path = tmp_path / "r.json"
+    path.write_bytes(b'{"a": 1}')
+
+    first = fetching.fetch(str(path), settled_after=0.0)
+    again = fetching.fetch(str(path), previous=first, settled_after=0.0)
+    assert first.stat is not None and again is first
+
+    mtime = first.stat[3]
+    path.write_bytes(b'{"a": 2}')  # same size...
+    os.utime(path, ns=(mtime, mtime))  # ...and the same mtime: only its ctime moved
+    changed = fetching.fetch(str(path), previous=first, settled_after=0.0)
+
+    assert changed.content == b'{"a": 2}'
+
+
+def test_a_file_changed_within_the_settling_time_is_read_every_time(
+    tmp_path: pathlib.Path,
+) -> None:
+    """Its timestamps may not move for a change made within their tick: not trusted yet."""
+    path = tmp_path / "r.json"
+    path.write_bytes(b"{}")
+
+    first = fetching.fetch(str(path))  # just written: not settled (2 s)
+    again = fetching.fetch(str(path), previous=first)
+
+    assert first.stat is None and again is not first and again.content == b"{}"
+
+
+def test_a_file_replaced_by_a_rename_is_read_again(tmp_path: pathlib.Path) -> None:
+    """How ConfigMap volumes and atomic writers change a file: a new inode under the name."""
+    path, replacement = tmp_path / "r.json", tmp_path / "new.json"
+    path.write_bytes(b'{"a": 1}')
+    first = fetching.fetch(str(path), settled_after=0.0)
+    replacement.write_bytes(b'{"a": 2}')
+    replacement.replace(path)
+
+    assert fetching.fetch(str(path), previous=first, settled_after=0.0).content == b'{"a": 2}'
 
 
 def test_missing_file_is_a_source_error(tmp_path: pathlib.Path) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pathlib
+import time
+from typing import Any
 
+import pytest
 import structlog
 
 from controller.registry import documents
-from controller.sources import watching
+from controller.sources import fetching, watching
 from tests.controller import resources
 
 from .conftest import DocumentServer
@@ -31,6 +34,33 @@ def test_poll_reports_changes_only(tmp_path: pathlib.Path) -> None:
     path.write_text(_document(schedule="0 4 * * *"))
     assert watch.poll() is True
     assert [r.scheduler_jobs[0].schedule for r in watch.registries] == ["0 4 * * *"]
+
+
+def test_a_file_is_no_longer_read_once_it_has_settled(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read while it may still change within its timestamps' tick, then only stat'ed."""
+    path = tmp_path / "r.json"
+    path.write_text(_document())
+    readings: list[tuple[object, object]] = []
+    fetch = fetching.fetch
+
+    def spied(location: str, **options: Any) -> fetching.Fetched:
+        found = fetch(location, **options)
+        readings.append((options["previous"], found))
+        return found
+
+    monkeypatch.setattr(fetching, "fetch", spied)
+    watch = watching.Watch([str(path)])
+    assert watch.poll() is True
+    assert watch.poll() is False
+    time.sleep(fetching.SETTLED_SECONDS + 0.1)
+    assert watch.poll() is False  # read once more: settled now, its stat is kept
+    assert watch.poll() is False
+    assert watch.poll() is False
+
+    reused = [found is previous for previous, found in readings]
+    assert reused == [False, False, False, True, True]
 
 
 def test_same_registry_in_new_formatting_is_no_change(tmp_path: pathlib.Path) -> None:

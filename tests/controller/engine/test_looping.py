@@ -1,0 +1,122 @@
+"""The loop behind `run --registry` and the dev server: a pass at once and on change, none on
+nothing, and no end on a crash."""
+
+from __future__ import annotations
+
+import pathlib
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+import structlog
+
+from controller.engine import looping, reconciling, reports
+from controller.gcp import clients as gcp_clients
+from controller.planning import plans
+from controller.registry import documents
+from controller.sources import watching
+from emulators.testing import eventually
+from tests.controller import resources
+
+Start = Callable[..., looping.Loop]
+
+
+def _write(path: pathlib.Path, project: str, schedule: str) -> None:
+    registry = resources.registry(project, jobs=(resources.job(schedule=schedule),))
+    path.write_text(documents.render(registry))
+
+
+class Turning:
+    """A loop in a thread, stopped and joined at the end of the test."""
+
+    def __init__(self, loop: looping.Loop) -> None:
+        self.loop = loop
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=loop.run, args=(self.stop,))
+        self.thread.start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive()
+
+
+@pytest.fixture
+def turn(clients: gcp_clients.Clients) -> Iterator[Start]:
+    started: list[Turning] = []
+
+    def start(path: pathlib.Path, **options: object) -> looping.Loop:
+        reconciler = reconciling.Reconciler(clients, kinds={plans.Kind.SCHEDULER_JOB})
+        loop = looping.Loop(
+            watching.Watch([str(path)]),
+            reconciler,
+            resync_seconds=3600,
+            poll_seconds=0.05,
+            **options,  # type: ignore[arg-type]
+        )
+        started.append(Turning(loop))
+        return loop
+
+    yield start
+    for turning in started:
+        turning.close()
+        turning.loop.watch.close()
+
+
+def test_a_pass_at_once_and_another_as_soon_as_the_source_changes(
+    tmp_path: pathlib.Path,
+    project: str,
+    turn: callable,  # type: ignore[valid-type]
+) -> None:
+    path = tmp_path / "registry.json"
+    _write(path, project, "0 3 * * *")
+    seen: list[reports.PassReport] = []
+
+    loop = turn(path, on_pass=seen.append)
+    eventually(lambda: len(seen) == 1)
+    _write(path, project, "0 4 * * *")  # long before the hour's resync is due
+
+    eventually(lambda: len(seen) == 2)
+    verbs = [[o.action.verb for o in report.outcomes] for report in seen]
+    assert verbs == [[plans.Verb.CREATE], [plans.Verb.UPDATE]]
+    healthy, details = loop.healthy()
+    assert healthy and details["passes"] == 2 and details["last_pass_converged"] is True
+
+
+def test_nothing_valid_yet_is_no_pass_at_all(
+    tmp_path: pathlib.Path,
+    project: str,
+    turn: callable,  # type: ignore[valid-type]
+) -> None:
+    """Planning against no registry could only look like "delete everything"."""
+    path = tmp_path / "registry.json"
+    path.write_text("{not json")
+    seen: list[reports.PassReport] = []
+
+    with structlog.testing.capture_logs() as logs:
+        loop = turn(path, on_pass=seen.append)
+        eventually(lambda: any(e["event"] == "reconcile_skipped" for e in logs))
+
+    assert seen == [] and loop.passes == 0
+
+
+def test_a_crash_is_logged_and_the_loop_turns_on(
+    tmp_path: pathlib.Path,
+    project: str,
+    turn: callable,  # type: ignore[valid-type]
+) -> None:
+    path = tmp_path / "registry.json"
+    _write(path, project, "0 3 * * *")
+    calls: list[int] = []
+
+    def crash(report: reports.PassReport) -> None:
+        calls.append(1)
+        raise RuntimeError("a bug in a hook")
+
+    with structlog.testing.capture_logs() as logs:
+        turn(path, on_pass=crash)
+        eventually(lambda: len(calls) == 1)
+        _write(path, project, "0 4 * * *")
+        eventually(lambda: len(calls) == 2)
+
+    assert [e["event"] for e in logs].count("reconcile_crashed") >= 1
