@@ -76,15 +76,16 @@ def test_the_logging_table_lists_exactly_the_apps_loggers() -> None:
 
 @pytest.fixture
 def logging_restored():
-    """The root and `django` loggers as they were, after a test applied a LOGGING of its own."""
-    saved = [
-        (logger, logger.handlers[:], logger.level)
-        for logger in (logging.getLogger(), logging.getLogger("django"))
-    ]
+    """Every logger as it was, after a test applied a LOGGING of its own (dictConfig also resets
+    the children of the loggers it names)."""
+    existing = logging.Logger.manager.loggerDict.values()
+    every = [logging.getLogger(), *(lg for lg in existing if isinstance(lg, logging.Logger))]
+    saved = [(lg, lg.handlers[:], lg.level, lg.propagate, lg.disabled) for lg in every]
     yield
-    for logger, handlers, level in saved:
+    for logger, handlers, level, propagate, disabled in saved:
         logger.handlers[:] = handlers
         logger.setLevel(level)
+        logger.propagate, logger.disabled = propagate, disabled
 
 
 def test_the_cloud_logging_snippet_writes_cloud_logging_lines(logging_restored, capsys) -> None:
