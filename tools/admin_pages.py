@@ -11,6 +11,8 @@ from selenium.common.exceptions import NoSuchElementException
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 
 T = TypeVar("T")
 
@@ -24,9 +26,20 @@ def log_in(driver: WebDriver, url: str, username: str, password: str) -> None:
     driver.get(f"{url}/admin/login/")
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    follow(driver, driver.find_element(By.CSS_SELECTOR, "input[type=submit]"))
     if not driver.find_elements(By.ID, "user-tools"):
         raise AssertionError(f"not logged in as {username}: {driver.page_source[:500]}")
+
+
+def follow(driver: WebDriver, element: WebElement, timeout: float = 30.0) -> None:
+    """Click a link or button and wait until the page it leads to has loaded: a click returns
+    once dispatched, and reading the page before the POST, redirect and GET are done reads the
+    old one."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait = WebDriverWait(driver, timeout)
+    wait.until(expected_conditions.staleness_of(page))
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def job_row(driver: WebDriver, job: str) -> WebElement:

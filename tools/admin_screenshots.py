@@ -48,14 +48,18 @@ def main() -> int:
                 driver.get(f"{site.url}{admin_pages.PERIODIC}")
                 # The pages, not the navigation: the sidebar stays closed (the admin remembers).
                 driver.find_element(By.ID, "toggle-nav-sidebar").click()
-                admin_pages.job_row(driver, job).find_element(By.NAME, "run").click()
+                admin_pages.follow(
+                    driver, admin_pages.job_row(driver, job).find_element(By.NAME, "run")
+                )
                 site.enqueue_failing_task()
                 admin_pages.reload_until(
                     driver, lambda: "OK" in admin_pages.cell(driver, job, "last-attempt")
                 )
-                admin_pages.job_row(driver, job).find_element(By.LINK_TEXT, "Pause…").click()
+                admin_pages.follow(
+                    driver, admin_pages.job_row(driver, job).find_element(By.LINK_TEXT, "Pause…")
+                )
                 driver.find_element(By.NAME, "reason").send_keys("the report mailer is down")
-                driver.find_element(By.NAME, "pause").click()
+                admin_pages.follow(driver, driver.find_element(By.NAME, "pause"))
                 admin_pages.reload_until(
                     driver, lambda: admin_pages.cell(driver, job, "cloud") == "PAUSED"
                 )

@@ -62,22 +62,26 @@ def test_a_periodic_task_shows_its_live_state(site, browser):
 def test_run_now_fires_the_job_and_its_execution_appears(site, browser):
     browser.get(f"{site.url}{admin_pages.PERIODIC}")
 
-    admin_pages.job_row(browser, JOB).find_element(By.NAME, "run").click()
+    admin_pages.follow(browser, admin_pages.job_row(browser, JOB).find_element(By.NAME, "run"))
 
     assert any(f"Run now: {JOB} fires now" in m for m in admin_pages.messages(browser))
     admin_pages.reload_until(
         browser, lambda: "OK" in admin_pages.cell(browser, JOB, "last-attempt")
     )
-    admin_pages.job_row(browser, JOB).find_element(By.LINK_TEXT, "Recent executions").click()
+    admin_pages.follow(
+        browser, admin_pages.job_row(browser, JOB).find_element(By.LINK_TEXT, "Recent executions")
+    )
     rows = admin_pages.reload_until(browser, lambda: admin_pages.result_rows(browser))
     assert admin_site.NIGHTLY in rows[0] and "SUCCESSFUL" in rows[0]
 
 
 def test_a_pause_is_applied_and_kept_by_the_controller_until_resumed(site, browser, scheduler):
     browser.get(f"{site.url}{admin_pages.PERIODIC}")
-    admin_pages.job_row(browser, JOB).find_element(By.LINK_TEXT, "Pause…").click()
+    admin_pages.follow(
+        browser, admin_pages.job_row(browser, JOB).find_element(By.LINK_TEXT, "Pause…")
+    )
     browser.find_element(By.NAME, "reason").send_keys("the report mailer is down")
-    browser.find_element(By.NAME, "pause").click()
+    admin_pages.follow(browser, browser.find_element(By.NAME, "pause"))
 
     assert any(f"Paused {JOB}" in m for m in admin_pages.messages(browser))
     assert "Registry exported (file " in " ".join(admin_pages.messages(browser))
@@ -91,7 +95,7 @@ def test_a_pause_is_applied_and_kept_by_the_controller_until_resumed(site, brows
     assert state(scheduler) == "PAUSED"  # kept across resyncs, not "fixed" back
     assert not site.controller.logged("verb=resume", f"name={JOB}", since=mark)
 
-    admin_pages.job_row(browser, JOB).find_element(By.NAME, "resume").click()
+    admin_pages.follow(browser, admin_pages.job_row(browser, JOB).find_element(By.NAME, "resume"))
 
     assert any(f"Resumed {JOB}" in m for m in admin_pages.messages(browser))
     admin_pages.reload_until(browser, lambda: admin_pages.cell(browser, JOB, "cloud") == "ENABLED")
@@ -103,7 +107,7 @@ def test_a_failed_execution_shows_its_traceback(site, browser):
     browser.get(f"{site.url}{admin_pages.EXECUTIONS}?task__exact=FailingTask&status__exact=FAILED")
     admin_pages.reload_until(browser, lambda: admin_pages.result_rows(browser))
 
-    browser.find_element(By.CSS_SELECTOR, "#result_list tbody tr th a").click()
+    admin_pages.follow(browser, browser.find_element(By.CSS_SELECTOR, "#result_list tbody tr th a"))
 
     traceback = browser.find_element(By.CSS_SELECTOR, "pre.gcptasks-traceback").text
     assert "Traceback (most recent call last)" in traceback
