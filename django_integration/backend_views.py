@@ -113,7 +113,7 @@ def _parse(
     run_id = fields.get("id")
     if run_id is None:
         run_id = _firing_id(info)
-    elif not isinstance(run_id, str) or not RUN_ID.match(run_id):
+    elif not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
         raise ValueError("id must be 1-64 letters, digits, '-' or '_'")
     return run_id, args, kwargs
 

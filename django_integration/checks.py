@@ -74,7 +74,7 @@ def check_settings(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> l
                 hint="Name the Cloud Tasks queue; it is created on the first enqueue.",
             )
         )
-    if queue and not (isinstance(queue, str) and _QUEUE_ID.match(queue)):
+    if queue and not (isinstance(queue, str) and _QUEUE_ID.fullmatch(queue)):
         found.append(
             _error(
                 7,
@@ -83,7 +83,7 @@ def check_settings(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> l
             )
         )
     affix = settings.resource_affix
-    if affix is not None and not _AFFIX.match(affix):
+    if affix is not None and not _AFFIX.fullmatch(affix):
         found.append(
             _error(
                 8,
@@ -91,7 +91,7 @@ def check_settings(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> l
                 hint="Start with a letter; use only letters, digits, '_' and '-' (at most 100).",
             )
         )
-    if not _DELIMITER.match(settings.delimiter):
+    if not _DELIMITER.fullmatch(settings.delimiter):
         found.append(
             _error(
                 8,
@@ -219,7 +219,7 @@ def check_tasks(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list
             topic, reason = None, f"topic_id is not set ({type(error).__name__})"
         else:
             reason = f"topic_id {topic!r} is not a Pub/Sub topic id"
-        if not isinstance(topic, str) or not names.PUBSUB_ID.match(topic):
+        if not isinstance(topic, str) or not names.PUBSUB_ID.fullmatch(topic):
             found.append(_error(9, f"{name}: {reason}", obj=subscriber))
     if tasks.registered():
         for url_name in ("gcp-tasks", "gcp-subscriber-tasks"):
@@ -244,7 +244,7 @@ def _check_registry() -> list[Any]:
         tasks.periodic_tasks() or tasks.subscriber_tasks() or schedules.schedules()
     ):
         return []
-    if not _AFFIX.match(affix) or not _DELIMITER.match(settings.delimiter):
+    if not _AFFIX.fullmatch(affix) or not _DELIMITER.fullmatch(settings.delimiter):
         return []  # E008 says it
     try:
         document = documents.to_mapping(registry.build(project="checks-placeholder"))
@@ -289,7 +289,7 @@ def backend_problems(backend: Any) -> list[Any]:
         return [*found, _error(1, f"TASKS[{backend.alias!r}]: {error}")]
     for queue in sorted(backend.queues):
         queue_id = config.queue_ids.get(queue, queue)
-        if not (isinstance(queue_id, str) and _QUEUE_ID.match(queue_id)):
+        if not (isinstance(queue_id, str) and _QUEUE_ID.fullmatch(queue_id)):
             found.append(
                 _error(
                     7,

@@ -33,7 +33,7 @@ def subscription(topic_id: str, slug: str, affix: str | None, delimiter: str) ->
 def task_id(sha: str, slug: str, affix: str | None, delimiter: str) -> str:
     """The id of a deduplicated task; the hash leads, so ids spread over Cloud Tasks' keyspace."""
     value = suffixed(f"{sha}{delimiter}{slug}", affix, delimiter)
-    if not RESOURCE_ID.match(value):
+    if not RESOURCE_ID.fullmatch(value):
         raise ValueError(
             f"Task id {value!r} is not valid for Cloud Tasks (only letters, digits, '-' and '_', "
             "at most 500 characters): check GCP_TASKS_RESOURCE_AFFIX and GCP_TASKS_DELIMITER"

@@ -152,7 +152,7 @@ def _custom_resource(body: Mapping[str, Any], kind: str, defaults: Defaults) -> 
         message = f"{spec['deletionPolicy']!r} is not one of {list(DELETION_POLICIES)}"
         found.append(errors.RegistryError(where, "$.spec.deletionPolicy", message))
     slug = spec.get("name", name)
-    if not isinstance(slug, str) or not _SLUG.match(slug):
+    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
         hint = "" if "name" in spec else " (metadata.name); set spec.name"
         message = f"{slug!r}{hint} must be 1-200 letters, digits, '_' or '-'"
         found.append(errors.RegistryError(where, "$.spec.name", message))

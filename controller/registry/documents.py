@@ -25,13 +25,15 @@ def parse(
     one); every registry the controller reads must have one."""
     if isinstance(document, str | bytes):
         try:
-            document = json.loads(document)
+            decoded = json.loads(document)  # JSON's objects and arrays are dicts and lists
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise errors.RegistryError(source, "$", f"not valid JSON: {error}") from None
-    if not isinstance(document, Mapping):
-        kind = type(document).__name__
+    else:
+        decoded = _plain(document)
+    if not isinstance(decoded, dict):
+        kind = type(decoded).__name__
         raise errors.RegistryError(source, "$", f"a registry is a JSON object, not {kind}")
-    plain: dict[str, Any] = _plain(document)
+    plain: dict[str, Any] = decoded
     errors.raise_if_any(_check_header(plain, source))
     found = schemas.check(plain, source) + rules.check(plain, source)
     spec = plain.get("spec")

@@ -12,7 +12,7 @@ _NANOS = 10**9
 
 def parse(text: str) -> float:
     """Seconds in a duration string; `ValueError` names the expected form."""
-    if not _PATTERN.match(text):
+    if not _PATTERN.fullmatch(text):
         raise ValueError(f"{text!r} is not a duration like '180s' or '0.5s'")
     return float(decimal.Decimal(text[:-1]))
 

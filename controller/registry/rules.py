@@ -35,7 +35,7 @@ def _time_zones() -> frozenset[str]:
 
 def _valid(field: str, value: object) -> bool:
     pattern = schemas.load()["properties"]["spec"]["properties"][field]["pattern"]
-    return isinstance(value, str) and re.match(pattern, value) is not None
+    return isinstance(value, str) and re.fullmatch(pattern, value) is not None
 
 
 def time_zone_problem(name: str) -> str:

@@ -56,14 +56,14 @@ def invalid(message: str) -> serving.ApiError:
 
 
 def check_parent(parent: str) -> str:
-    if not PARENT.match(parent):
+    if not PARENT.fullmatch(parent):
         raise invalid(PARENT_FORMAT)
     return parent
 
 
 def parent_of(name: str) -> str:
     """The `projects/P/locations/L` of a job name, refusing a malformed name."""
-    match = NAME.match(name)
+    match = NAME.fullmatch(name)
     if match is None:
         raise invalid(NAME_FORMAT)
     return match.group(1)

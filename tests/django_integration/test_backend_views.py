@@ -115,6 +115,7 @@ def test_the_body_may_name_only_a_cloud_tasks_backend(client, verified, backend,
         ({"id": "r", "args": {"a": 1}}, "args must be a JSON array"),
         ({"id": "r", "kwargs": [1]}, "kwargs must be a JSON object"),
         ({"id": "has space", "args": [1, 2]}, "id must be"),
+        ({"id": "r-1\n", "args": [1, 2]}, "id must be"),  # Python's `$` matches before a newline
         (b"[1, 2]", "must be a JSON object"),
         (b"{not json", "not JSON"),
     ],

@@ -40,6 +40,8 @@ def test_checks_are_registered_with_django():
         ({"GCP_TASKS_DEFAULT_QUEUE_NAME": ["q"]}, ["django_integration.E007"]),
         ({"GCP_TASKS_RESOURCE_AFFIX": "my.shop"}, ["django_integration.E008"]),
         ({"GCP_TASKS_DELIMITER": "::"}, ["django_integration.E008"]),
+        ({"GCP_TASKS_RESOURCE_AFFIX": "shop\n"}, ["django_integration.E008"]),
+        ({"GCP_TASKS_DEFAULT_QUEUE_NAME": "default\n"}, ["django_integration.E007"]),
         ({"GCP_TASKS_REGISTRY_CONFIGMAP": "Not Valid"}, ["django_integration.E010"]),
         (
             {"GCP_TASKS_REGISTRY_CONFIGMAP": "ns/name", "GCP_TASKS_RESOURCE_AFFIX": None},

@@ -38,7 +38,7 @@ def test_task_ids_lead_with_the_hash_and_end_with_the_affix(affix, expected):
 
 
 @pytest.mark.parametrize(
-    ("affix", "delimiter"), [("my.shop", "--"), ("shop", "::"), ("x" * 500, "--")]
+    ("affix", "delimiter"), [("my.shop", "--"), ("shop", "::"), ("x" * 500, "--"), ("shop\n", "--")]
 )
 def test_task_ids_cloud_tasks_would_refuse_are_a_clear_error(affix, delimiter):
     with pytest.raises(ValueError, match="not valid for Cloud Tasks"):

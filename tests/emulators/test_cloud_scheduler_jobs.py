@@ -45,6 +45,7 @@ def test_parent_of_valid_names(name: str, parent: str) -> None:
         "projects/p/locations/l/queues/q",
         "projects/p/jobs/j",
         "projects/p/locations/l/jobs/j/extra",
+        "projects/p/locations/l/jobs/j\n",
     ],
 )
 def test_malformed_names_get_googles_message(name: str) -> None:

@@ -118,6 +118,7 @@ def test_the_samples_convert_cleanly():
         ),
         (periodic_task(deletionPolicy="Orphan"), DEFAULTS, "$.spec.deletionPolicy", "Abandon"),
         (periodic_task(name="a.b"), DEFAULTS, "$.spec.name", "letters, digits"),
+        (periodic_task(name="nightly\n"), DEFAULTS, "$.spec.name", "letters, digits"),
         (subscriber_task(location="x"), DEFAULTS, "$.spec.location", "unknown field"),
         (subscriber_task(topic="goog-x"), DEFAULTS, "$.spec.topic", "Pub/Sub id"),
         (subscriber_task(labels={"Team": "x"}), DEFAULTS, "$.spec.labels", "label key"),

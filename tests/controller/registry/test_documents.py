@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from controller.registry import documents, errors, model, ownership
+from controller.registry import documents, errors, model, ownership, schemas
 
 SOURCE = "configmap/shop/gcp-tasks"
 
@@ -414,6 +414,10 @@ INVALID = [
     ),
     (f"{SUB}.filter", "x" * 257, f"{SUB_PATH}.filter", "is too long"),
     (f"{SUB}.enableMessageOrdering", 1, f"{SUB_PATH}.enableMessageOrdering", "boolean"),
+    # Python's `$` also matches before a final newline: jsonschema alone let these through.
+    ("spec.project", "shop-prod\n", "$.spec.project", "does not match"),
+    (f"{JOB}.name", "shop--report\n", f"{JOB_PATH}.name", "does not match"),
+    (f"{SUB}.topic", "orders\n", f"{SUB_PATH}.topic", "does not match"),
 ]
 
 
@@ -431,6 +435,19 @@ def test_each_problem_names_the_source_and_json_path(
     assert words in first.message
     assert str(first).startswith(f"{SOURCE}: {json_path}: ")
     assert {problem.source for problem in problems} == {SOURCE}
+
+
+@pytest.mark.parametrize(
+    ("path", "value"), [row[:2] for row in INVALID], ids=[f"{r[0]}={r[1]!r}"[:60] for r in INVALID]
+)
+def test_the_deciding_validator_refuses_whatever_jsonschema_refuses(path: str, value: Any) -> None:
+    # `schemas.check` trusts jsonschema-rs's "valid" without asking jsonschema: were there a
+    # document jsonschema refuses and jsonschema-rs accepts, it would get through unreported.
+    document = mutated(path, value)
+    refused_by_jsonschema = any(schemas._validator().iter_errors(document))
+    refused_by_deciding = not schemas._deciding_validator().is_valid(document)
+    assert refused_by_deciding or not refused_by_jsonschema
+    assert schemas._deciding_validator().is_valid(minimal())
 
 
 def test_a_body_needs_a_method_that_takes_one() -> None:
