@@ -6,6 +6,7 @@ since django-gcp insists on credentials to fill in the OIDC service account of e
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import shutil
@@ -51,17 +52,20 @@ def django_gcp_python(venv: Path = VENV) -> Path:
 
 
 def django_tasks_python(venv: Path = TASKS_VENV) -> Path:
-    """The django.tasks side environment's interpreter, creating it on first use."""
+    """The django.tasks side environment's interpreter, creating it on first use and again
+    whenever this project's pyproject.toml changes (it installs this project's dependencies)."""
     python = venv / "bin" / "python"
     marker = venv / ".installed"
-    if python.exists() and marker.exists():
+    pyproject = hashlib.sha256((spawning.ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    recipe = "\n".join([*TASKS_REQUIREMENTS, f"pyproject.toml sha256 {pyproject}"]) + "\n"
+    if python.exists() and marker.exists() and marker.read_text() == recipe:
         return python
     interpreter = _python_312()
-    print(f"creating {venv} with {', '.join(TASKS_REQUIREMENTS)} (first run only)", file=sys.stderr)
+    print(f"creating {venv} with {', '.join(TASKS_REQUIREMENTS)}", file=sys.stderr)
     _run([interpreter, "-m", "venv", "--clear", str(venv)])
     install = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     _run([*install, "-e", f"{spawning.ROOT}[django]", *TASKS_REQUIREMENTS])
-    marker.write_text("\n".join(TASKS_REQUIREMENTS) + "\n")
+    marker.write_text(recipe)
     return python
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from google.oauth2 import service_account
@@ -21,3 +22,20 @@ def test_dummy_service_account_loads_as_credentials(tmp_path: Path) -> None:
 def test_the_side_environment_has_django_gcp(django_gcp_python: Path) -> None:
     version = provisioning.django_gcp_version(django_gcp_python)
     assert tuple(int(part) for part in version.split(".")[:2]) >= (0, 24)
+
+
+def test_the_django_tasks_environment_is_made_from_todays_pyproject(
+    django_tasks_python: Path,
+) -> None:
+    # The environment (remade by the fixture when pyproject.toml changed) imports what today's
+    # pyproject.toml installs, and its marker names that file's digest.
+    marker = django_tasks_python.parent.parent / ".installed"
+    assert "pyproject.toml sha256" in marker.read_text()
+    check = subprocess.run(
+        [str(django_tasks_python), "-c", "import jsonschema_rs, django_integration"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    assert provisioning.django_tasks_python() == django_tasks_python  # unchanged: kept
