@@ -1,4 +1,5 @@
-# Every target installs what it needs itself, so a fresh checkout only needs `make demo` or `make test`.
+# Every target installs its virtualenvs itself (and system-packages its Debian packages); README.md
+# lists what nothing here installs: Python, Java + the Pub/Sub emulator, kubectl, valgrind.
 PYTHON ?= python3
 # Django 6 needs Python 3.12+: take the first one found (pyenv installs count).
 PYTHON_DJANGO6 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12 $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.12 python3.13 2>/dev/null))
@@ -75,7 +76,8 @@ bench: $(VENV)/.installed
 bench-quick: $(VENV)/.installed
 	$(PY) -m benchmarks --quick $(BENCH_ARGS)
 
-## The task endpoint's instructions per request beside the bare view, by valgrind's callgrind.
+## The task endpoint's instructions per request beside the bare view, by valgrind's callgrind
+## (valgrind is not installed by any target: bring it).
 bench-instructions: $(VENV)/.installed
 	$(PY) -m benchmarks.instructions $(BENCH_ARGS)
 
