@@ -131,6 +131,9 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             destination=config.destination,
         )
         parent = enqueueing.queue_path(request.queue, request.destination)
+        on_commit = self.enqueue_on_commit and transaction.get_connection().in_atomic_block
+        if on_commit:  # too large: raise now, before a run is stored, not after the commit
+            enqueueing.build_task(parent, request)
         stored = storing and claiming.enqueued(
             run_id,
             task=task.module_path,
@@ -141,8 +144,7 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             run_after=request.schedule_time,
             cloud_task_path=f"{parent}/tasks/{task_id}",
         )
-        if self.enqueue_on_commit and transaction.get_connection().in_atomic_block:
-            enqueueing.build_task(parent, request)  # too large: raise now, not after the commit
+        if on_commit:
             transaction.on_commit(lambda: self._create_after_commit(request, result, stored))
         else:
             self._create(request, result, stored)
