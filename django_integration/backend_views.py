@@ -9,7 +9,8 @@ firing has no id: its job and schedule time name the run). Answers:
   cancelled; or it failed with `PermanentTaskError` (`"retry": false`). Google retries every
   non-2xx answer, so 200 is the only way to say "failed, do not retry".
 - 400: the body, or arguments that do not fit the function. 401/403/503: as the other endpoints.
-- 404: no such task here. 409: another delivery is running it now (Google retries later).
+- 404: no such task here. 409: another delivery is running it now (Google retries later), or
+  the id names a run of another task (nothing runs or changes).
 - 500: the task raised (logged with its traceback; Google retries).
 
 Django's own receivers log each run on `django.tasks` (start and success at INFO, a failure at
