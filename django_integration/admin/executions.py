@@ -235,7 +235,10 @@ class TaskExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self._retry(request, list(queryset))
 
     def _retry(self, request: HttpRequest, executions: list[models.TaskExecution]) -> None:
+        """Retry the run of each failed execution, each run once, and only a run that failed: a
+        later attempt may have succeeded, or it may still be running."""
         user = request.user.get_username()
+        to_retry: dict[str, models.TaskExecution] = {}
         for execution in executions:
             if execution.status != models.Status.FAILED:
                 self.message_user(
@@ -243,7 +246,16 @@ class TaskExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     f"{execution}: only failed executions are retried.",
                     messages.WARNING,
                 )
-                continue
+            elif execution.run.status != models.Status.FAILED:
+                self.message_user(
+                    request,
+                    f"{execution}: not retried: its run {execution.run_id} is "
+                    f"{execution.run.status}; only a failed run is retried.",
+                    messages.WARNING,
+                )
+            else:
+                to_retry.setdefault(execution.run_id, execution)
+        for execution in to_retry.values():
             try:
                 retried = retrying.retry(execution.run)
             except Exception as error:  # shown, never a 500: retrying.NotRetryable and the cloud's
