@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -107,7 +108,11 @@ class TaskExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[models.TaskExecution]:
+        # The detail page shows the run, its arguments and what it retried; Retry reads its status.
         return super().get_queryset(request).select_related("run", "run__retry_of")
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return ExecutionChangeList
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -232,7 +237,7 @@ class TaskExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def retry_selected(
         self, request: HttpRequest, queryset: QuerySet[models.TaskExecution]
     ) -> None:
-        self._retry(request, list(queryset))
+        self._retry(request, list(queryset.select_related("run")))
 
     def _retry(self, request: HttpRequest, executions: list[models.TaskExecution]) -> None:
         """Retry the run of each failed execution, each run once, and only a run that failed: a
@@ -292,3 +297,14 @@ class TaskExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def _changelist_url(self) -> str:
         return reverse(f"{self.admin_site.name}:{self._name('changelist')}")
+
+
+class ExecutionChangeList(ChangeList):
+    """The list shows none of the run (its arguments, its return value) nor the traceback (up to
+    64 KiB a row): it reads neither."""
+
+    def get_queryset(
+        self, request: HttpRequest, exclude_parameters: Any = None
+    ) -> QuerySet[models.TaskExecution]:
+        executions = super().get_queryset(request, exclude_parameters)
+        return executions.select_related(None).defer("traceback")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import html
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from django_integration import models
 from emulators import oidc
@@ -176,6 +178,16 @@ def test_a_failed_run_is_retried_once_however_many_of_its_attempts_are_selected(
     [retried] = retries()
     assert (retried.retry_of_id, retried.kwargs) == ("run-1", {"n": 3})
     assert page.count("retried as run") == 1
+
+
+def test_the_list_reads_neither_runs_nor_tracebacks(admin_client, executions):
+    with CaptureQueriesContext(connection) as queries:
+        page = text(admin_client.get(PAGE))
+
+    assert "RecordingTask" in page and "ExplodingTask" in page and "boom" in page
+    sql = "\n".join(query["sql"] for query in queries)
+    assert "django_integration_taskexecution" in sql
+    assert '"traceback"' not in sql and "django_integration_taskrun" not in sql
 
 
 def test_the_summary_counts_each_task(admin_client, executions):
