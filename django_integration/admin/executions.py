@@ -24,7 +24,7 @@ RETRY_PERMISSION = "django_integration.retry_taskexecution"
 
 
 class StartedFilter(admin.SimpleListFilter):
-    """The windows of the summary: last hour, day, week (and 30 days)."""
+    """The windows of the summary (`summaries.WINDOWS`): the last hour, day and week."""
 
     title = "started"
     parameter_name = "started"
