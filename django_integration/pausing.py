@@ -29,10 +29,16 @@ class PausesUnreadable(Exception):
     """The stored pauses could not be read: export nothing rather than resume a paused job."""
 
 
+def database() -> str:
+    """Where pauses are written and read back: an export right after a pause or a resume must see
+    it, which a lagging read replica would not."""
+    return router.db_for_write(models.JobPause)
+
+
 def stored() -> dict[str, models.JobPause]:
     """Every stored pause by job name; `PausesUnreadable` when they cannot be read (module
     docstring: an app without a database, or before `migrate`, has none)."""
-    alias = router.db_for_read(models.JobPause)
+    alias = database()
     connection = connections[alias]
     if connection.settings_dict.get("ENGINE") == NO_DATABASE_ENGINE:
         return {}
@@ -73,7 +79,7 @@ def desired(project: str | None = None, *, require_affix: bool = True) -> model.
 
 def pause(job: str, task: str, *, user: str, reason: str) -> models.JobPause:
     """Store a pause of `job` (replacing an earlier one: the newest who and why win)."""
-    alias = router.db_for_write(models.JobPause)
+    alias = database()
     with transaction.atomic(using=alias):
         stored_pause, _ = models.JobPause.objects.using(alias).update_or_create(
             job=job,
@@ -96,7 +102,7 @@ def pause(job: str, task: str, *, user: str, reason: str) -> models.JobPause:
 
 def resume(job: str, *, user: str) -> bool:
     """Remove the pause of `job`: the code's own `paused` applies again. False if none."""
-    alias = router.db_for_write(models.JobPause)
+    alias = database()
     with transaction.atomic(using=alias):
         deleted, _ = models.JobPause.objects.using(alias).filter(job=job).delete()
     if deleted:

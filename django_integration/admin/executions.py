@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -23,7 +24,7 @@ RETRY_PERMISSION = "django_integration.retry_taskexecution"
 
 
 class StartedFilter(admin.SimpleListFilter):
-    """The windows of the summary: last hour, day, week (and 30 days)."""
+    """The windows of the summary (`summaries.WINDOWS`): the last hour, day and week."""
 
     title = "started"
     parameter_name = "started"
@@ -107,7 +108,11 @@ class TaskExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[models.TaskExecution]:
+        # The detail page shows the run, its arguments and what it retried; Retry reads its status.
         return super().get_queryset(request).select_related("run", "run__retry_of")
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return ExecutionChangeList
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -232,10 +237,13 @@ class TaskExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def retry_selected(
         self, request: HttpRequest, queryset: QuerySet[models.TaskExecution]
     ) -> None:
-        self._retry(request, list(queryset))
+        self._retry(request, list(queryset.select_related("run")))
 
     def _retry(self, request: HttpRequest, executions: list[models.TaskExecution]) -> None:
+        """Retry the run of each failed execution, each run once, and only a run that failed: a
+        later attempt may have succeeded, or it may still be running."""
         user = request.user.get_username()
+        to_retry: dict[str, models.TaskExecution] = {}
         for execution in executions:
             if execution.status != models.Status.FAILED:
                 self.message_user(
@@ -243,7 +251,16 @@ class TaskExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     f"{execution}: only failed executions are retried.",
                     messages.WARNING,
                 )
-                continue
+            elif execution.run.status != models.Status.FAILED:
+                self.message_user(
+                    request,
+                    f"{execution}: not retried: its run {execution.run_id} is "
+                    f"{execution.run.status}; only a failed run is retried.",
+                    messages.WARNING,
+                )
+            else:
+                to_retry.setdefault(execution.run_id, execution)
+        for execution in to_retry.values():
             try:
                 retried = retrying.retry(execution.run)
             except Exception as error:  # shown, never a 500: retrying.NotRetryable and the cloud's
@@ -280,3 +297,14 @@ class TaskExecutionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def _changelist_url(self) -> str:
         return reverse(f"{self.admin_site.name}:{self._name('changelist')}")
+
+
+class ExecutionChangeList(ChangeList):
+    """The list shows none of the run (its arguments, its return value) nor the traceback (up to
+    64 KiB a row): it reads neither."""
+
+    def get_queryset(
+        self, request: HttpRequest, exclude_parameters: Any = None
+    ) -> QuerySet[models.TaskExecution]:
+        executions = super().get_queryset(request, exclude_parameters)
+        return executions.select_related(None).defer("traceback")

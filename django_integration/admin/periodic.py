@@ -181,7 +181,12 @@ class PeriodicTaskAdmin(pages.DeclaredTaskAdmin):
         """Export the new desired state at once and say what the controller will see."""
         try:
             written = exporting.export_desired()
-        except (OSError, exporting.ExportError, pausing.PausesUnreadable) as error:
+        except (
+            OSError,
+            exporting.ExportError,
+            pausing.PausesUnreadable,
+            ImproperlyConfigured,  # no affix: a registry cannot be built (the page says so too)
+        ) as error:
             loggers.export.error(
                 "The task registry could not be exported after an admin change: %s",
                 error,

@@ -31,6 +31,7 @@ class Stats:
     executions: int
     failed: int
     finished: int
+    timed: int  # finished with a duration: a failed enqueue (attempt 0) ran nothing to time
     median: timedelta | None
     longest: timedelta | None
 
@@ -56,7 +57,8 @@ def per_task(executions: QuerySet[models.TaskExecution]) -> list[TaskSummary]:
         finished = within & Q(status__in=[models.Status.SUCCESSFUL, models.Status.FAILED])
         aggregates[f"{key}_executions"] = Count("id", filter=within)
         aggregates[f"{key}_failed"] = Count("id", filter=within & Q(status=models.Status.FAILED))
-        aggregates[f"{key}_finished"] = Count("id", filter=finished & Q(duration__isnull=False))
+        aggregates[f"{key}_finished"] = Count("id", filter=finished)
+        aggregates[f"{key}_timed"] = Count("id", filter=finished & Q(duration__isnull=False))
         aggregates[f"{key}_longest"] = Max("duration", filter=within)
     recent = executions.filter(started_at__gte=min(starts.values()))
     grouped = recent.order_by().values("task").annotate(**aggregates).order_by("task")
@@ -67,7 +69,8 @@ def per_task(executions: QuerySet[models.TaskExecution]) -> list[TaskSummary]:
                 executions=row[f"{key}_executions"],
                 failed=row[f"{key}_failed"],
                 finished=row[f"{key}_finished"],
-                median=_median(recent, row["task"], since, row[f"{key}_finished"]),
+                timed=row[f"{key}_timed"],
+                median=_median(recent, row["task"], since, row[f"{key}_timed"]),
                 longest=row[f"{key}_longest"],
             )
             for key, since in starts.items()

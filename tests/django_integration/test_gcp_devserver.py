@@ -1,10 +1,11 @@
 """`manage.py gcp_devserver` as a user runs it: a real process tree (the command, Google's Pub/Sub
 emulator, runserver and its reloaded child), Google's clients, the example shop and a project
-written here, stopped with Ctrl-C or SIGTERM."""
+written here, stopped with Ctrl-C or SIGTERM; and, in this process, the registry it exports."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -19,9 +20,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.core.management import CommandError
+from django.test import override_settings
 from django.utils import autoreload
 from google.cloud import scheduler_v1
 
+from django_integration import pausing, tasks
+from django_integration.management.commands import gcp_devserver
 from emulators import process_groups, testing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -376,3 +381,30 @@ def test_bad_arguments_are_refused_before_anything_starts(devserver, project, ar
     assert server.wait() == 1
     server.wait_for(error)
     assert "Cloud Tasks" not in server.output
+
+
+def test_periodic_django_tasks_alone_need_an_affix(monkeypatch, tmp_path):
+    # No PeriodicTask or SubscriberTask class, only testapp's `@periodic` sweep: still a job.
+    monkeypatch.setattr(tasks, "_registered", dict(tasks.on_demand_tasks()))
+    registry_file = tmp_path / "registry.json"
+
+    with (
+        override_settings(GCP_TASKS_RESOURCE_AFFIX=None),
+        pytest.raises(CommandError, match="GCP_TASKS_RESOURCE_AFFIX must be set"),
+    ):
+        gcp_devserver.Command()._export(registry_file)
+    assert not registry_file.exists()
+
+
+@pytest.mark.django_db
+def test_the_summarized_registry_is_the_exported_one_with_its_pauses(tmp_path):
+    pausing.pause("test--sweep", "sweep", user="alice", reason="")
+    registry_file = tmp_path / "registry.json"
+
+    desired = gcp_devserver.Command()._export(registry_file)
+
+    assert desired is not None
+    paused = {job.name for job in desired.scheduler_jobs if job.paused}
+    assert paused == {"test--sweep"}
+    exported = json.loads(registry_file.read_text())["spec"]["schedulerJobs"]
+    assert {job["name"] for job in exported if job.get("paused")} == paused

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection
+from django.test import override_settings
 
 from controller.registry import model
 from django_integration import loggers, models, pausing, registry
@@ -71,6 +72,27 @@ def test_pausing_again_records_the_newest_who_and_why():
     assert list(models.JobPause.objects.values_list("paused_by", "reason")) == [
         ("bob", "still noisy")
     ]
+
+
+class ReadsFromAReplica:
+    """A primary/replica router: reads go to a replica (here none exists, so a read fails loudly),
+    which lags behind the writes."""
+
+    def db_for_read(self, model, **hints):
+        return "replica"
+
+    def db_for_write(self, model, **hints):
+        return "default"
+
+
+@pytest.mark.django_db
+def test_pauses_are_read_back_where_they_are_written():
+    # An export right after a pause must see it: a replica may not have it yet.
+    with override_settings(DATABASE_ROUTERS=[f"{__name__}.ReadsFromAReplica"]):
+        pausing.pause(HOURLY, "HourlyTask", user="alice", reason="")
+
+        assert pausing.database() == "default"
+        assert _paused(pausing.desired())
 
 
 @pytest.mark.django_db

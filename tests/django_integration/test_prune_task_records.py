@@ -1,5 +1,6 @@
 """`manage.py prune_task_records` against the test database."""
 
+import re
 from datetime import timedelta
 from io import StringIO
 
@@ -13,10 +14,17 @@ from django_integration import models
 pytestmark = pytest.mark.django_db
 
 
-def run(run_id, status, age_days):
-    created = timezone.now() - timedelta(days=age_days)
+def run(run_id, status, age_days, finished_days=None):
+    """A run created `age_days` ago, finished `finished_days` ago (None: not finished)."""
+    now = timezone.now()
+    finished = None if finished_days is None else now - timedelta(days=finished_days)
     task_run = models.TaskRun.objects.create(
-        id=run_id, kind=models.Kind.ON_DEMAND, task="T", status=status, created_at=created
+        id=run_id,
+        kind=models.Kind.ON_DEMAND,
+        task="T",
+        status=status,
+        created_at=now - timedelta(days=age_days),
+        finished_at=finished,
     )
     models.TaskExecution.objects.create(
         run=task_run, kind=task_run.kind, task="T", attempt=1, status=status
@@ -27,10 +35,10 @@ def run(run_id, status, age_days):
 @pytest.fixture
 def runs():
     return [
-        run("old-ok", models.Status.SUCCESSFUL, 40),
-        run("old-failed", models.Status.FAILED, 31),
+        run("old-ok", models.Status.SUCCESSFUL, 40, 40),
+        run("old-failed", models.Status.FAILED, 31, 31),
         run("old-waiting", models.Status.READY, 40),  # still pending in Cloud Tasks: kept
-        run("recent-ok", models.Status.SUCCESSFUL, 29),
+        run("recent-ok", models.Status.SUCCESSFUL, 29, 29),
     ]
 
 
@@ -62,7 +70,27 @@ def test_the_setting_and_the_option_choose_the_retention(runs):
     assert remaining() == ["old-waiting"]
 
 
-def test_a_negative_retention_is_refused(runs):
-    with pytest.raises(CommandError, match="must not be negative"):
-        prune("--days", "-1")
+def test_the_retention_counts_from_the_finish_not_the_creation():
+    run("created-long-ago-finished-now", models.Status.FAILED, 40, 1)  # retried for 39 days
+    run("finished-long-ago", models.Status.SUCCESSFUL, 41, 40)
+
+    assert prune() == "Deleted 1 task runs older than 30 days\n"
+    assert remaining() == ["created-long-ago-finished-now"]
+
+
+@pytest.mark.parametrize(
+    ("days", "shown"), [("-1", "-1"), ("nan", "nan"), ("inf", "inf"), ("1e12", "1e+12")]
+)
+def test_a_retention_out_of_range_is_refused(runs, days, shown):
+    with pytest.raises(
+        CommandError, match=re.escape(f"--days must be from 0 to 36500 days, not {shown}")
+    ):
+        prune("--days", days)
+    assert len(remaining()) == 4
+
+
+@override_settings(GCP_TASKS_RECORD_RETENTION_DAYS=float("inf"))
+def test_a_setting_out_of_range_is_refused_by_its_name(runs):
+    with pytest.raises(CommandError, match="GCP_TASKS_RECORD_RETENTION_DAYS must be from 0"):
+        prune()
     assert len(remaining()) == 4

@@ -24,7 +24,7 @@ from django.test.utils import override_settings
 
 from controller import logs
 from controller.registry import documents, model
-from django_integration import conf, exporting, pausing, registry, tasks
+from django_integration import conf, exporting, pausing, schedules, tasks
 from django_integration.devserver import addresses, converging, overrides, serving
 from emulators import pubsub, running
 
@@ -152,19 +152,18 @@ class Command(BaseCommand):
             raise CommandError(f"the emulators did not start: {error}") from error
 
     def _export(self, path: Path) -> model.Registry | None:
-        """The app's registry, written where the controller reads it; None without an affix,
-        unless periodic or subscriber tasks need one (then it is an error)."""
+        """The app's registry with its stored pauses, written where the controller reads it; None
+        without an affix, unless periodic (classes or `@periodic`) or subscriber tasks need one
+        (then it is an error)."""
         try:
-            desired = registry.build()
+            desired = pausing.desired()  # paused in the admin stays paused
         except ImproperlyConfigured as error:
-            if tasks.periodic_tasks() or tasks.subscriber_tasks():
+            if tasks.periodic_tasks() or tasks.subscriber_tasks() or schedules.schedules():
                 raise CommandError(str(error)) from error
             return None
-        try:
-            document = documents.render(pausing.desired())  # paused in the admin stays paused
         except pausing.PausesUnreadable as error:
             raise CommandError(str(error)) from error
-        exporting.write_file(str(path), document)
+        exporting.write_file(str(path), documents.render(desired))
         return desired
 
     def _summarize(

@@ -6,7 +6,9 @@ from __future__ import annotations
 import html
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from django_integration import models
 from emulators import oidc
@@ -124,6 +126,68 @@ def test_only_failed_executions_are_retried(admin_client, executions):
 
     assert "only failed executions are retried" in text(response)
     assert not models.TaskRun.objects.filter(retry_of__isnull=False).exists()
+
+
+def attempts_of(run_status: str) -> list[models.TaskExecution]:
+    """Two failed attempts of one run, and a third that succeeded when the run did."""
+    run = models.TaskRun.objects.create(
+        id="run-1", kind="on_demand", task="ExplodingTask", status=run_status, kwargs={"n": 3}
+    )
+    attempts = [(1, "FAILED"), (2, "FAILED")]
+    if run_status == "SUCCESSFUL":
+        attempts.append((3, "SUCCESSFUL"))
+    return [
+        models.TaskExecution.objects.create(
+            run=run, kind="on_demand", task="ExplodingTask", attempt=attempt, status=status
+        )
+        for attempt, status in attempts
+    ]
+
+
+def retry_selected(admin_client, executions: list[models.TaskExecution]) -> str:
+    selected = [execution.pk for execution in executions]
+    with recorded:
+        response = admin_client.post(
+            PAGE, {"action": "retry_selected", "_selected_action": selected}, follow=True
+        )
+    return text(response)
+
+
+def retries() -> list[models.TaskRun]:
+    return list(models.TaskRun.objects.filter(retry_of__isnull=False))
+
+
+@pytest.mark.usefixtures("target")  # Cloud Tasks would take a retry: none may be sent
+def test_failed_attempts_of_a_run_that_later_succeeded_are_not_retried(admin_client):
+    first, second, _ = attempts_of("SUCCESSFUL")
+
+    page = retry_selected(admin_client, [first, second])
+    with recorded:
+        detail = text(admin_client.post(f"{PAGE}{first.pk}/retry/", follow=True))
+
+    refused = "not retried: its run run-1 is SUCCESSFUL; only a failed run is retried"
+    assert page.count(refused) == 2 and refused in detail
+    assert retries() == []
+
+
+def test_a_failed_run_is_retried_once_however_many_of_its_attempts_are_selected(
+    admin_client, target
+):
+    page = retry_selected(admin_client, attempts_of("FAILED"))
+
+    [retried] = retries()
+    assert (retried.retry_of_id, retried.kwargs) == ("run-1", {"n": 3})
+    assert page.count("retried as run") == 1
+
+
+def test_the_list_reads_neither_runs_nor_tracebacks(admin_client, executions):
+    with CaptureQueriesContext(connection) as queries:
+        page = text(admin_client.get(PAGE))
+
+    assert "RecordingTask" in page and "ExplodingTask" in page and "boom" in page
+    sql = "\n".join(query["sql"] for query in queries)
+    assert "django_integration_taskexecution" in sql
+    assert '"traceback"' not in sql and "django_integration_taskrun" not in sql
 
 
 def test_the_summary_counts_each_task(admin_client, executions):

@@ -273,3 +273,18 @@ def test_an_export_failure_is_shown_and_the_pause_kept(admin_client):
 
     assert "Stored, but the registry could not be exported" in text(response)
     assert models.JobPause.objects.filter(job=HOURLY).exists()
+
+
+def test_without_an_affix_a_crafted_pause_is_stored_and_the_export_error_shown(
+    admin_client, tmp_path
+):
+    registry_file = tmp_path / "registry.json"
+    with override_settings(GCP_TASKS_RESOURCE_AFFIX=None, GCP_TASKS_REGISTRY_FILE=registry_file):
+        [job] = [j.name for task, j in registry.periodic_jobs() if task == "HourlyTask"]
+        response = admin_client.post(f"{PAGE}pause/", {"job": job, "reason": ""}, follow=True)
+
+    assert response.status_code == 200
+    page = text(response)
+    assert "Stored, but the registry could not be exported" in page
+    assert "GCP_TASKS_RESOURCE_AFFIX must be set" in page
+    assert models.JobPause.objects.filter(job=job).exists() and not registry_file.exists()

@@ -56,6 +56,20 @@ def test_each_window_counts_its_executions_failures_median_and_max():
     assert (b["week"].failure_rate, b["week"].median) == (1.0, 7 * S)
 
 
+def test_failed_enqueues_count_as_failures_but_are_not_timed():
+    # claiming.enqueue_failed records a FAILED attempt 0 without a duration: nothing ran.
+    record("c", 10 * timedelta(minutes=1), 4)
+    record("c", 10 * timedelta(minutes=1), None, "FAILED")
+    record("c", 10 * timedelta(minutes=1), None, "FAILED")
+
+    [summary] = summaries.per_task(models.TaskExecution.objects.all())
+
+    hour = summary.windows["hour"]
+    assert (hour.failed, hour.finished, hour.timed) == (2, 3, 1)
+    assert hour.failure_rate == pytest.approx(2 / 3)
+    assert (hour.median, hour.longest) == (4 * S, 4 * S)
+
+
 def test_tasks_without_recent_executions_are_left_out():
     record("old", 8 * 24 * H, 1)
 
