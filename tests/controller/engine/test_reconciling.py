@@ -624,9 +624,11 @@ def test_a_create_whose_answer_was_lost_is_read_back_and_succeeds(
     assert [w.method for w in requests.writes() if not w.method.startswith("Create")] == [
         "PauseJob"
     ]
+    # The read-back plans against the whole desired state: the job desired paused is paused
+    # there, and that PAUSE stands for its Create (as an UPDATE would).
     found = [(e["name"], e["verbs"]) for e in logs if e["event"] == "already_exists"]
-    assert found == [("shop--cleanup", ["unchanged"]), ("shop--report", ["unchanged"])]
-    assert report.counts() == {"create": 4, "pause": 1}
+    assert found == [("shop--cleanup", ["unchanged"]), ("shop--report", ["pause"])]
+    assert report.counts() == {"create": 3, "pause": 1}
     report_job = scheduler_api.get_job(name=_job_path(project, "shop--report"))
     assert report_job.state == scheduler_v1.Job.State.PAUSED
     assert reconciler.run_pass([_desired(project)]).writes == 0
@@ -706,6 +708,91 @@ def test_a_create_that_meets_someone_elses_resource_is_the_usual_conflict(
     # Ours (refused), theirs, our retry: nothing else was written.
     assert [w.method for w in cloud_scheduler_emulator.requests.writes()] == ["CreateJob"] * 3
     assert report.writes == 2
+
+
+def test_a_job_desired_paused_whose_name_someone_else_took_is_left_alone(
+    clients: gcp_clients.Clients,
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+) -> None:
+    """The plan's PAUSE after the Create is about our job: once the read-back finds someone
+    else's, it is not sent to theirs."""
+    foreign = scheduler_v1.Job(
+        name=_job_path(project, "shop--report"),
+        schedule="0 1 * * *",
+        http_target=scheduler_v1.HttpTarget(uri="https://other.example.com/"),
+    )
+    cloud_scheduler_emulator.faults.inject("CreateJob", grpc.StatusCode.UNAVAILABLE)
+    reconciler = reconciling.Reconciler(
+        clients,
+        kinds={plans.Kind.SCHEDULER_JOB},
+        backoff=QUICK_RETRIES,
+        sleep=lambda seconds: scheduler_api.create_job(parent=_parent(project), job=foreign),
+        **FAST,
+    )
+    desired = resources.registry(project, jobs=(resources.job("report", paused=True),))
+
+    report = reconciler.run_pass([desired])
+
+    assert [(a.verb, a.name) for a in report.pending] == [(plans.Verb.CONFLICT, "shop--report")]
+    assert [w.method for w in cloud_scheduler_emulator.requests.writes()] == ["CreateJob"] * 3
+    assert scheduler_api.get_job(name=foreign.name).state == scheduler_v1.Job.State.ENABLED
+
+
+def test_a_lost_create_of_a_job_found_already_paused_is_not_resumed_and_paused_again(
+    clients: gcp_clients.Clients,
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+) -> None:
+    path = _job_path(project, "shop--report")
+    paused: list[str] = []
+
+    def someone_pauses_it_while_we_back_off(seconds: float) -> None:
+        if not paused:
+            paused.append(scheduler_api.pause_job(name=path).name)
+
+    _lose_create_answers(cloud_scheduler_emulator)
+    reconciler = reconciling.Reconciler(
+        clients,
+        kinds={plans.Kind.SCHEDULER_JOB},
+        backoff=QUICK_RETRIES,
+        sleep=someone_pauses_it_while_we_back_off,
+        **FAST,
+    )
+    desired = resources.registry(project, jobs=(resources.job("report", paused=True),))
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([desired])
+
+    assert report.converged, report.failures
+    assert paused == [path]
+    # Ours (answer lost), the pause of the test, our retry: no RESUME, no second PAUSE.
+    writes = cloud_scheduler_emulator.requests.writes()
+    assert [w.method for w in writes] == ["CreateJob", "PauseJob", "CreateJob"]
+    assert [e["verbs"] for e in logs if e["event"] == "already_exists"] == [["unchanged"]]
+    assert [(o.action.verb, o.applied, o.ok) for o in report.outcomes] == [
+        (plans.Verb.CREATE, True, True)
+    ]
+    assert scheduler_api.get_job(name=path).state == scheduler_v1.Job.State.PAUSED
+
+
+def test_a_job_desired_paused_whose_create_failed_is_not_paused_too(
+    clients: gcp_clients.Clients, project: str, cloud_scheduler_emulator: running.Service
+) -> None:
+    cloud_scheduler_emulator.faults.inject("CreateJob", grpc.StatusCode.PERMISSION_DENIED)
+    seen: list[progress.Progress] = []
+    reconciler = reconciling.Reconciler(
+        clients, kinds={plans.Kind.SCHEDULER_JOB}, on_progress=seen.append, **FAST
+    )
+    desired = resources.registry(project, jobs=(resources.job("report", paused=True),))
+
+    report = reconciler.run_pass([desired])
+
+    assert [(o.action.verb, o.ok) for o in report.outcomes] == [(plans.Verb.CREATE, False)]
+    assert [w.method for w in cloud_scheduler_emulator.requests.writes()] == ["CreateJob"]
+    assert (seen[-1].done, seen[-1].total) == (2, 2)  # the PAUSE it settled is counted done
 
 
 def test_a_subscription_whose_create_answer_was_lost_is_read_back(
