@@ -60,10 +60,14 @@ class Reconciler:
         self._on_progress = on_progress
 
     def run_pass(
-        self, registries: Sequence[model.Registry], *, dry_run: bool = False
+        self,
+        registries: Sequence[model.Registry],
+        *,
+        dry_run: bool = False,
+        on_progress: progress.Listener | None = None,
     ) -> reports.PassReport:
         """One level-based pass over every scope of `registries`; never raises for API errors
-        (they are in the report)."""
+        (they are in the report). `on_progress` hears this pass's progress too."""
         started = self._clock()
         calls = calling.Calls(limiter=self.limiter, backoff=self._backoff, sleep=self._sleep)
         with _cyclic_gc_paused():
@@ -73,7 +77,8 @@ class Reconciler:
             for _, _, plan in planned
             if isinstance(plan, plans.Plan) and not plan.refused and not dry_run
         )
-        tracker = progress.Tracker(writes, clock=self._clock, listener=self._on_progress)
+        listener = progress.joined(self._on_progress, on_progress)
+        tracker = progress.Tracker(writes, clock=self._clock, listener=listener)
         # Rate-limited writes can take an hour, and the collector is the whole process's (the
         # operator runs passes in threads): it is paused only while a pass writes nothing.
         with _cyclic_gc_paused() if not writes else contextlib.nullcontext():
