@@ -9,7 +9,8 @@ firing has no id: its job and schedule time name the run). Answers:
   cancelled; or it failed with `PermanentTaskError` (`"retry": false`). Google retries every
   non-2xx answer, so 200 is the only way to say "failed, do not retry".
 - 400: the body, or arguments that do not fit the function. 401/403/503: as the other endpoints.
-- 404: no such task here. 409: another delivery is running it now (Google retries later).
+- 404: no such task here. 409: another delivery is running it now (Google retries later), or
+  the id names a run of another task (nothing runs or changes).
 - 500: the task raised (logged with its traceback; Google retries).
 
 Django's own receivers log each run on `django.tasks` (start and success at INFO, a failure at
@@ -19,6 +20,7 @@ ERROR with its traceback); this module logs the rest once each: refusals on
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import secrets
@@ -115,7 +117,10 @@ def _parse(
         run_id = _firing_id(info)
     elif not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
         raise ValueError("id must be 1-64 letters, digits, '-' or '_'")
-    return run_id, args, kwargs
+    try:  # Django's rules for task arguments, checked before anything is claimed or recorded
+        return run_id, framework.normalize_json(args), framework.normalize_json(kwargs)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise ValueError(f"the arguments are not task arguments: {error}") from None
 
 
 def _firing_id(info: deliveries.TaskInfo) -> str:
@@ -128,9 +133,14 @@ def _firing_id(info: deliveries.TaskInfo) -> str:
 def _check_arguments(task: Any, args: list[Any], kwargs: dict[str, Any]) -> None:
     context = [None] if task.takes_context else []
     try:
-        inspect.signature(task.func).bind(*context, *args, **kwargs)
+        _signature(task.func).bind(*context, *args, **kwargs)
     except TypeError as error:
         raise ValueError(f"the arguments do not fit {task.name}(): {error}") from None
+
+
+@functools.cache
+def _signature(function: Any) -> inspect.Signature:
+    return inspect.signature(function)
 
 
 def _not_found(request: HttpRequest, task_path: str, reason: str) -> HttpResponse:
@@ -151,6 +161,12 @@ def _not_run(run_id: str, task_path: str, outcome: claiming.Outcome) -> HttpResp
         outcome.value,
         extra={"task": task_path, "task_run": run_id, "reason": outcome.value},
     )
+    if outcome is claiming.Outcome.OTHER_TASK:
+        response = JsonResponse(
+            {"id": run_id, "error": "the id names a run of another task"}, status=409
+        )
+        response._has_been_logged = True  # type: ignore[attr-defined]  # logged just above
+        return response
     if outcome is claiming.Outcome.RUNNING_ELSEWHERE:
         response = JsonResponse({"id": run_id, "status": "RUNNING"}, status=409)
         response._has_been_logged = True  # type: ignore[attr-defined]  # logged just above

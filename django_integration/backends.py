@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -90,11 +90,10 @@ class CloudTasksBackend(framework.BaseTaskBackend):
         """Django's rules (module-level function, `context` argument, default priority, aware
         `run_after`, a queue in QUEUES), Cloud Tasks' 30-day limit; then the task is runnable."""
         super().validate_task(task)
-        run_after = _schedule_time(task.run_after)
-        if run_after is not None and run_after - datetime.now(UTC) > tasks.MAX_SCHEDULE_AHEAD:
-            raise framework.InvalidTask(
-                f"Cloud Tasks schedules at most 30 days ahead, not until {run_after.isoformat()}"
-            )
+        try:
+            _schedule_time(task.run_after)
+        except ValueError as error:
+            raise framework.InvalidTask(str(error)) from None
         catalog.add(task)
 
     def enqueue(self, task: Any, args: Any, kwargs: Any) -> Any:
@@ -131,6 +130,9 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             destination=config.destination,
         )
         parent = enqueueing.queue_path(request.queue, request.destination)
+        on_commit = self.enqueue_on_commit and transaction.get_connection().in_atomic_block
+        if on_commit:  # too large: raise now, before a run is stored, not after the commit
+            enqueueing.build_task(parent, request)
         stored = storing and claiming.enqueued(
             run_id,
             task=task.module_path,
@@ -141,8 +143,7 @@ class CloudTasksBackend(framework.BaseTaskBackend):
             run_after=request.schedule_time,
             cloud_task_path=f"{parent}/tasks/{task_id}",
         )
-        if self.enqueue_on_commit and transaction.get_connection().in_atomic_block:
-            enqueueing.build_task(parent, request)  # too large: raise now, not after the commit
+        if on_commit:
             transaction.on_commit(lambda: self._create_after_commit(request, result, stored))
         else:
             self._create(request, result, stored)
@@ -272,13 +273,7 @@ class CloudTasksBackend(framework.BaseTaskBackend):
 
 
 def _schedule_time(run_after: datetime | None) -> datetime | None:
-    """Cloud Tasks' schedule time: naive times are in the current time zone, as Django reads
-    them when USE_TZ is off; times in the past mean now."""
-    if run_after is None:
-        return None
-    if timezone.is_naive(run_after):
-        run_after = timezone.make_aware(run_after)
-    return max(run_after, datetime.now(UTC))
+    return None if run_after is None else tasks.schedule_time(run_after)
 
 
 def _clear_caches(**kwargs: Any) -> None:

@@ -26,6 +26,7 @@ class Outcome(enum.Enum):
     SUCCEEDED_BEFORE = "succeeded_before"  # an earlier delivery succeeded: run nothing, 200
     RUNNING_ELSEWHERE = "running_elsewhere"  # another delivery holds the lease: answer 409
     CLOSED = "closed"  # cancelled or failed permanently: run nothing, 200
+    OTHER_TASK = "other_task"  # the id names a run of another task: run nothing, 409
 
 
 def claim(run_id: str, delivery: recording.Delivery) -> tuple[Outcome, recording.Execution]:
@@ -48,7 +49,13 @@ def claim(run_id: str, delivery: recording.Delivery) -> tuple[Outcome, recording
             )
             taken = (
                 recording.runs()
-                .filter(claimable, pk=run_id, retryable=True)
+                .filter(
+                    claimable,
+                    pk=run_id,
+                    task=delivery.task,
+                    backend=delivery.backend,
+                    retryable=True,
+                )
                 .update(
                     status=models.Status.RUNNING,
                     lease_id=lease_id,
@@ -60,7 +67,7 @@ def claim(run_id: str, delivery: recording.Delivery) -> tuple[Outcome, recording
             )
             run = recording.runs().get(pk=run_id)
             if not taken:
-                return _refusal(run), execution
+                return _refusal(run, delivery), execution
             earlier = tuple(
                 recording.Earlier(e.worker_id, e.exception_path, e.traceback)
                 for e in run.executions.order_by("attempt", "id")
@@ -151,6 +158,7 @@ def cancel(run_id: str) -> models.TaskRun | None:
                 retryable=True,
                 status__in=[models.Status.READY, models.Status.FAILED],
             )
+            .exclude(backend="")  # django.tasks runs only: class tasks' runs are not results
             .update(status=models.Status.FAILED, retryable=False, cancelled_at=now, finished_at=now)
         )
         return recording.runs().get(pk=run_id) if taken else None
@@ -159,7 +167,9 @@ def cancel(run_id: str) -> models.TaskRun | None:
 # -- the steps ----------------------------------------------------------------------------------
 
 
-def _refusal(run: models.TaskRun) -> Outcome:
+def _refusal(run: models.TaskRun, delivery: recording.Delivery) -> Outcome:
+    if (run.task, run.backend) != (delivery.task, delivery.backend):
+        return Outcome.OTHER_TASK  # never ours to run, whatever its state
     if run.status == models.Status.SUCCESSFUL:
         return Outcome.SUCCEEDED_BEFORE
     if not run.retryable:

@@ -54,7 +54,7 @@ def decode_kwargs(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_constant=_not_json)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"request body is not JSON: {error}") from error
     except RecursionError as error:  # valid JSON nested deeper than Python can build
@@ -62,3 +62,8 @@ def decode_kwargs(body: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"request body must be a JSON object, not {type(value).__name__}")
     return value
+
+
+def _not_json(constant: str) -> Any:
+    # Python's json reads NaN and Infinity, which JSON has not (nor databases' JSON columns).
+    raise json.JSONDecodeError(f"{constant} is not a JSON value", constant, 0)

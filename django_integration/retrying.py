@@ -10,6 +10,7 @@ it. A django.tasks task is enqueued through its backend, which stores the run it
 from __future__ import annotations
 
 import base64
+import dataclasses
 import secrets
 from typing import Any
 
@@ -77,8 +78,9 @@ def _retry_class_task(run: models.TaskRun) -> models.TaskRun:
     info = deliveries.TaskInfo(queue_name=queue, task_name=task_id)
     # The key the endpoint will compute for this delivery, so it records it on the new run.
     key = recording.class_delivery(task_class, kwargs, info).key
-    request = enqueueing.TaskRequest(
-        queue=queue, url=task_class.url(), body=_body(task_class, kwargs), task_id=task_id
+    # The task's own request (URL, dispatch deadline...), with the retry's body and id.
+    request = dataclasses.replace(
+        task._request(kwargs, None), body=_body(task_class, kwargs), task_id=task_id
     )
     now = timezone.now()
     retried = _runs().create(

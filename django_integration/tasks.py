@@ -81,7 +81,7 @@ class Task(metaclass=TaskMeta):
 
     def enqueue_later(self, when: int | float | timedelta | datetime, **kwargs: Any) -> Any:
         """Like `enqueue()`, to run after `when`: seconds, a `timedelta` or a `datetime`."""
-        return self._send(kwargs, schedule_time=_schedule_time(when))
+        return self._send(kwargs, schedule_time=schedule_time(when))
 
     @classmethod
     def enqueue_many(
@@ -351,7 +351,9 @@ def _domain() -> str:
     return domain
 
 
-def _schedule_time(when: Any) -> datetime:
+def schedule_time(when: Any) -> datetime:
+    """Cloud Tasks' schedule time for a delay (seconds, timedelta) or a time (a naive one is in
+    the current time zone); `ValueError` beyond Cloud Tasks' 30 days, a past time means now."""
     now = datetime.now(UTC)
     if isinstance(when, bool) or not isinstance(when, int | float | timedelta | datetime):
         raise ValueError(

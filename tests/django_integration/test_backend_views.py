@@ -107,6 +107,13 @@ def test_the_body_may_name_only_a_cloud_tasks_backend(client, verified, backend,
     assert post(client, verified, f"{APP}.add", payload).status_code == status
 
 
+def _nested(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 @pytest.mark.parametrize(
     ("payload", "fragment"),
     [
@@ -118,6 +125,10 @@ def test_the_body_may_name_only_a_cloud_tasks_backend(client, verified, backend,
         ({"id": "r-1\n", "args": [1, 2]}, "id must be"),  # Python's `$` matches before a newline
         (b"[1, 2]", "must be a JSON object"),
         (b"{not json", "not JSON"),
+        (b'{"id": "r", "args": [NaN, 1]}', "NaN is not a JSON value"),
+        (b'{"id": "r", "args": [1, Infinity]}', "Infinity is not a JSON value"),
+        # Valid JSON Python decodes, nested deeper than Django's argument rules can walk.
+        ({"id": "r", "args": [1, _nested(900)]}, "not task arguments"),
     ],
 )
 def test_a_body_or_arguments_that_do_not_fit_are_a_400(client, verified, payload, fragment):
@@ -304,6 +315,36 @@ def test_a_cancelled_run_runs_nothing(client, verified):
     response = post(client, verified, f"{APP}.add", body("r-12", 1, 1))
     assert response.json() == {"id": "r-12", "status": "FAILED", "retry": False}
     assert testapp_tasks.runs_of("add") == []
+
+
+@pytest.mark.django_db
+@recorded
+def test_an_id_naming_a_run_of_another_task_runs_nothing_and_changes_nothing(client, verified):
+    models.TaskRun.objects.create(
+        id="victim",
+        kind=models.Kind.DJANGO_TASK,
+        task=f"{APP}.explode",
+        backend="default",
+        status=models.Status.FAILED,
+    )
+    response = post(client, verified, f"{APP}.add", body("victim", 1, 2))
+    assert response.status_code == 409
+    assert testapp_tasks.runs_of("add") == []
+    victim = models.TaskRun.objects.get(pk="victim")
+    assert (victim.task, victim.status, victim.attempts) == (
+        f"{APP}.explode",
+        models.Status.FAILED,
+        0,
+    )
+    assert not victim.executions.exists()
+
+
+@pytest.mark.django_db
+@recorded
+def test_nested_arguments_are_refused_before_anything_is_recorded(client, verified):
+    response = post(client, verified, f"{APP}.add", {"id": "r-deep", "args": [1, _nested(900)]})
+    assert response.status_code == 400
+    assert not models.TaskRun.objects.filter(pk="r-deep").exists()
 
 
 def test_signals_carry_the_result(client, verified):

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import transaction
 from django.test import override_settings
 
 from django_integration import exceptions, framework, models
@@ -187,6 +188,19 @@ def test_enqueue_on_commit_waits_for_the_transaction(
         assert len(callbacks) == 1
         assert cloud_tasks_emulator.requests.count("CreateTask") >= 1
         assert result.enqueued_at is not None
+
+
+@pytest.mark.django_db
+@override_settings(GCP_TASKS_RECORD_EXECUTIONS=True)
+def test_an_oversized_payload_on_commit_is_refused_and_stores_no_run(target, cloud_tasks_emulator):
+    options = {"ENQUEUE_ON_COMMIT": True}
+    tasks_setting = {
+        "default": {"BACKEND": "django_integration.backends.CloudTasksBackend", "OPTIONS": options}
+    }
+    with override_settings(TASKS=tasks_setting), transaction.atomic():
+        with pytest.raises(exceptions.PayloadTooLargeError):
+            testapp_tasks.add.enqueue("x" * 1_100_000, 1)
+        assert not models.TaskRun.objects.exists()  # caught inside the transaction: no orphan
 
 
 def test_aenqueue_enqueues(target):

@@ -80,6 +80,16 @@ def test_a_permanent_failure_and_a_cancellation_close_the_run():
     assert claiming.claim("c", delivery())[0] is claiming.Outcome.CLOSED
 
 
+def test_only_django_tasks_runs_can_be_cancelled():
+    # A class task's run (no backend) is an execution record, not a result to cancel.
+    models.TaskRun.objects.create(
+        id="class-run", kind=models.Kind.ON_DEMAND, task="Rebuild", status=models.Status.FAILED
+    )
+    assert claiming.cancel("class-run") is None
+    run = models.TaskRun.objects.get(pk="class-run")
+    assert (run.status, run.retryable, run.cancelled_at) == ("FAILED", True, None)
+
+
 def test_a_failed_enqueue_after_commit_is_a_failed_result_with_the_error():
     claiming.enqueued(
         "e",

@@ -4,6 +4,7 @@ Cloud Tasks emulator to the live server's endpoints, recorded there on that new 
 import base64
 import functools
 import json
+from datetime import timedelta
 
 import pytest
 from django.test import override_settings
@@ -29,7 +30,7 @@ def delivered(run: models.TaskRun) -> models.TaskExecution | None:
     return run.executions.filter(finished_at__isnull=False).first()
 
 
-def test_a_class_based_task_runs_again_with_the_same_arguments(app):
+def test_a_class_based_task_runs_again_with_the_same_arguments(app, tasks_api):
     testapp_tasks.ExplodingTask().enqueue(n=7, tags=["x"])
     first = eventually(lambda: models.TaskRun.objects.filter(status="FAILED").first())
 
@@ -47,6 +48,10 @@ def test_a_class_based_task_runs_again_with_the_same_arguments(app):
         "tags": ["x"],
     }
     assert list(first.retries.all()) == [retried]
+    # Sent as the task class sends it: its dispatch deadline too (the emulator keeps the failed
+    # task for a retry its manual clock never reaches).
+    sent = tasks_api.get_task(name=retried.cloud_task_path)
+    assert sent.dispatch_deadline == timedelta(seconds=120)
 
 
 def test_a_django_task_is_enqueued_again_through_its_backend(app):

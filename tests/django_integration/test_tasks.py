@@ -169,18 +169,18 @@ def test_eager_enqueue_many_reports_each_outcome():
 )
 def test_enqueue_later_delays(when, seconds):
     before = datetime.datetime.now(UTC)
-    at = tasks._schedule_time(when)
+    at = tasks.schedule_time(when)
     after = datetime.datetime.now(UTC)
     assert before + timedelta(seconds=seconds) <= at <= after + timedelta(seconds=seconds)
 
 
 def test_enqueue_later_reads_naive_datetimes_in_the_current_time_zone():
     aware = datetime.datetime.now(UTC) + timedelta(hours=2)
-    assert tasks._schedule_time(aware) == aware
+    assert tasks.schedule_time(aware) == aware
     tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")  # UTC+9 all year
     with override_settings(TIME_ZONE="Asia/Tokyo"):
         local = (datetime.datetime.now(tokyo) + timedelta(hours=1)).replace(tzinfo=None)
-        assert tasks._schedule_time(local) == local.replace(tzinfo=tokyo)
+        assert tasks.schedule_time(local) == local.replace(tzinfo=tokyo)
 
 
 @pytest.mark.parametrize(

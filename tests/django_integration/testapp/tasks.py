@@ -34,6 +34,8 @@ class DeduplicatedRecordingTask(OnDemandTask):
 
 
 class ExplodingTask(OnDemandTask):
+    dispatch_deadline = 120.0
+
     def run(self, **kwargs):
         record(self.name(), kwargs, self.task_info)
         raise RuntimeError("boom")
