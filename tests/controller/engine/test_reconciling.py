@@ -599,6 +599,16 @@ def test_one_owner_in_two_locations_shares_its_projects_subscriptions(
 QUICK_RETRIES = calling.Backoff(attempts=3, base=0.001, cap=0.002)
 
 
+def _retrying_jobs(
+    clients: gcp_clients.Clients, sleep: Callable[[float], None]
+) -> reconciling.Reconciler:
+    """A reconciler of scheduler jobs whose retries call `sleep`: the moment to act behind its
+    back."""
+    return reconciling.Reconciler(
+        clients, kinds={plans.Kind.SCHEDULER_JOB}, backoff=QUICK_RETRIES, sleep=sleep, **FAST
+    )
+
+
 def _lose_create_answers(emulator: running.Service, times: int = 1) -> None:
     emulator.faults.inject("CreateJob", grpc.StatusCode.DEADLINE_EXCEEDED, times=times, after=True)
 
@@ -645,13 +655,7 @@ def test_a_lost_create_then_changed_by_someone_else_is_updated_with_a_mask(
         _edit(scheduler_api, path, scheduler_v1.Job(schedule="*/9 * * * *"), "schedule")
 
     _lose_create_answers(cloud_scheduler_emulator)
-    reconciler = reconciling.Reconciler(
-        clients,
-        kinds={plans.Kind.SCHEDULER_JOB},
-        backoff=QUICK_RETRIES,
-        sleep=someone_edits_while_we_back_off,
-        **FAST,
-    )
+    reconciler = _retrying_jobs(clients, someone_edits_while_we_back_off)
     desired = resources.registry(project, jobs=(resources.job("cleanup"),))
 
     with structlog.testing.capture_logs() as logs:
@@ -686,13 +690,7 @@ def test_a_create_that_meets_someone_elses_resource_is_the_usual_conflict(
         scheduler_api.create_job(parent=parent, job=foreign)
 
     cloud_scheduler_emulator.faults.inject("CreateJob", grpc.StatusCode.UNAVAILABLE)
-    reconciler = reconciling.Reconciler(
-        clients,
-        kinds={plans.Kind.SCHEDULER_JOB},
-        backoff=QUICK_RETRIES,
-        sleep=someone_takes_the_name_while_we_back_off,
-        **FAST,
-    )
+    reconciler = _retrying_jobs(clients, someone_takes_the_name_while_we_back_off)
 
     with structlog.testing.capture_logs() as logs:
         report = reconciler.run_pass(
@@ -723,12 +721,8 @@ def test_a_job_desired_paused_whose_name_someone_else_took_is_left_alone(
         http_target=scheduler_v1.HttpTarget(uri="https://other.example.com/"),
     )
     cloud_scheduler_emulator.faults.inject("CreateJob", grpc.StatusCode.UNAVAILABLE)
-    reconciler = reconciling.Reconciler(
-        clients,
-        kinds={plans.Kind.SCHEDULER_JOB},
-        backoff=QUICK_RETRIES,
-        sleep=lambda seconds: scheduler_api.create_job(parent=_parent(project), job=foreign),
-        **FAST,
+    reconciler = _retrying_jobs(
+        clients, lambda seconds: scheduler_api.create_job(parent=_parent(project), job=foreign)
     )
     desired = resources.registry(project, jobs=(resources.job("report", paused=True),))
 
@@ -753,13 +747,7 @@ def test_a_lost_create_of_a_job_found_already_paused_is_not_resumed_and_paused_a
             paused.append(scheduler_api.pause_job(name=path).name)
 
     _lose_create_answers(cloud_scheduler_emulator)
-    reconciler = reconciling.Reconciler(
-        clients,
-        kinds={plans.Kind.SCHEDULER_JOB},
-        backoff=QUICK_RETRIES,
-        sleep=someone_pauses_it_while_we_back_off,
-        **FAST,
-    )
+    reconciler = _retrying_jobs(clients, someone_pauses_it_while_we_back_off)
     desired = resources.registry(project, jobs=(resources.job("report", paused=True),))
 
     with structlog.testing.capture_logs() as logs:
