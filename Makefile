@@ -1,4 +1,5 @@
-# Every target installs what it needs itself, so a fresh checkout only needs `make demo` or `make test`.
+# Every target installs its virtualenvs itself (and system-packages its Debian packages); README.md
+# lists what nothing here installs: Python, Java + the Pub/Sub emulator, kubectl.
 PYTHON ?= python3
 # Django 6 needs Python 3.12+: take the first one found (pyenv installs count).
 PYTHON_DJANGO6 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12 $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.12 python3.13 2>/dev/null))
@@ -35,9 +36,9 @@ admin-demo: $(VENV)/.installed
 ## headless Chromium and its driver (the admin's end-to-end tests and screenshots) and the
 ## PostgreSQL server (the lease race runs on a throwaway cluster).
 system-packages:
-	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver \
+	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver && command -v valgrind >/dev/null \
 		&& ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
-		apt-get update && apt-get install -y chromium chromium-driver postgresql; }
+		apt-get update && apt-get install -y chromium chromium-driver postgresql valgrind; }
 
 ## Everything: lint, the whole suite on Django 5.2, the Django tests again on Django 6 in a lean
 ## install (without the controller extra, which tests/test_installs.py checks).
@@ -75,8 +76,9 @@ bench: $(VENV)/.installed
 bench-quick: $(VENV)/.installed
 	$(PY) -m benchmarks --quick $(BENCH_ARGS)
 
-## The task endpoint's instructions per request beside the bare view, by valgrind's callgrind.
-bench-instructions: $(VENV)/.installed
+## The task endpoint's instructions per request beside the bare view, by valgrind's callgrind
+## (valgrind is not installed by any target: bring it).
+bench-instructions: $(VENV)/.installed system-packages
 	$(PY) -m benchmarks.instructions $(BENCH_ARGS)
 
 ## The reconcile scale curve (docs/performance-scale.svg), drawn from .bench/results.json.

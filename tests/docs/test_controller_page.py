@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 
 import pytest
 
-from controller.cli import commands, exits
+from controller.cli import commands, exits, main
+from controller.planning import plans
 from tests.docs import pages
 
 PAGE = pages.DOCS / "controller.md"
+LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical"}
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -98,3 +101,37 @@ def test_the_exit_code_table_matches_exits() -> None:
     declared = {value for name, value in vars(exits).items() if name.isupper()}
     assert len(declared) >= 3, declared
     assert sorted(documented) == sorted(declared)
+
+
+def test_the_exit_codes_say_what_a_missing_controller_extra_gives() -> None:
+    """`main` answers it, for every command, with the install line the page quotes."""
+    section = pages.section(pages.read(PAGE), "Exit codes")
+    (paragraph,) = [text for text in section.split("\n\n") if main.INSTALL in text]
+    assert f"exits {exits.INVALID}" in paragraph and f"`{main.INSTALL}`" in paragraph
+
+
+def events_logged() -> set[str]:
+    """Every event the controller logs: the names passed to structlog as literals, and the
+    blocked verbs, which `applying` logs under the verb's own name."""
+    found = {verb.value for verb in plans.BLOCKED_VERBS}
+    for path in (pages.ROOT / "controller").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in LOG_METHODS
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.add(node.args[0].value)
+    return found
+
+
+def test_the_log_table_lists_exactly_the_events_the_controller_logs() -> None:
+    (table,) = pages.tables(pages.section(pages.read(PAGE), "Logs"))
+    documented = [name for row in table for name in pages.code_spans(row["event"])]
+    assert len(documented) == len(set(documented)), "an event is listed twice"
+    logged = events_logged()
+    assert {"drift_detected", "reconcile_pass", "conflict"} <= logged  # the scan itself works
+    assert set(documented) == logged

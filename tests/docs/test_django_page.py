@@ -7,12 +7,17 @@ import inspect
 import json
 import logging
 import logging.config
+import os
 import re
+import subprocess
+import sys
+from typing import Any
 
 import pytest
 from django.core.management.base import BaseCommand
 from django.test import override_settings
 
+from controller.registry import documents
 from django_integration import checks, conf, loggers
 from django_integration.devserver import overrides
 from django_integration.management.commands import gcp_devserver
@@ -44,11 +49,12 @@ def settings_read_by_conf() -> set[str]:
     }
 
 
-def check_ids_in_checks() -> set[str]:
-    """The id of every check checks.py can report, formatted by checks.py's own helpers."""
+def check_ids_in_checks(source: Any = checks) -> set[str]:
+    """The id of every check checks.py (or one of its functions) can report, formatted by
+    checks.py's own helpers."""
     makers = {"_error": checks._error, "_warning": checks._warning}
     ids = set()
-    for node in ast.walk(ast.parse(inspect.getsource(checks))):
+    for node in ast.walk(ast.parse(inspect.getsource(source))):
         call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         if call and node.func.id in makers:
             number = node.args[0]
@@ -112,6 +118,18 @@ def test_the_system_checks_table_lists_exactly_the_ids_checks_reports() -> None:
     assert set(documented) == reported
 
 
+def test_the_backend_checks_are_the_ids_backend_problems_reports() -> None:
+    section = pages.section(pages.read(PAGE), "System checks")
+    (paragraph,) = [text for text in section.split("\n\n") if "`backend.check()`" in text]
+    backend_part = paragraph.split("`@periodic`")[0]
+    mentioned = {
+        f"django_integration.{code}" for code in re.findall(r"`([EW]\d{3})`", backend_part)
+    }
+    reported = check_ids_in_checks(checks.backend_problems)
+    assert len(reported) >= 4, reported  # the scan itself works
+    assert mentioned == reported
+
+
 @pytest.mark.parametrize("page", pages.every_page(), ids=lambda path: path.name)
 def test_every_check_id_the_docs_mention_exists(page) -> None:
     short = {check_id.removeprefix("django_integration.") for check_id in check_ids_in_checks()}
@@ -170,3 +188,46 @@ def test_the_devserver_settings_table_lists_exactly_what_it_overrides(
     _, settings = devserver_tables()
     documented = {name for row in settings for name in pages.code_spans(row["setting"])}
     assert documented == set(local)
+
+
+def example_registry() -> str:
+    """The example shop's registry, as its own `export_task_registry` writes it."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("GCP_", "GOOGLE_", "CLOUD_", "PUBSUB_"))
+    }
+    environment.update(
+        DJANGO_SETTINGS_MODULE="examples.project.settings",
+        GCP_TASKS_DOMAIN="https://shop.example.com",
+    )
+    done = subprocess.run(
+        [sys.executable, "examples/manage.py", "export_task_registry"],
+        cwd=pages.ROOT,
+        env=environment,
+        capture_output=True,
+        check=True,
+        text=True,
+        timeout=60,
+    )
+    return done.stdout
+
+
+def test_the_devserver_sample_shows_every_job_and_subscription_of_the_example_shop() -> None:
+    """The banner lists every job and subscription, and the first pass creates each of them."""
+    section = pages.section(pages.read(PAGE), "Local development: `manage.py gcp_devserver`")
+    (sample,) = re.findall(r"^```\n(Local Google Cloud .*?)^```", section, flags=re.M | re.S)
+    desired = documents.parse(example_registry(), "example")
+    jobs = [f"{job.name} ({job.schedule} {job.time_zone})" for job in desired.scheduler_jobs]
+    subscriptions = [f"{sub.name} (topic {sub.topic})" for sub in desired.subscriptions]
+    assert len(jobs) >= 2 and subscriptions, desired
+    assert re.search(r"^  Cloud Scheduler .*  jobs: (.*)$", sample, flags=re.M)[1] == ", ".join(
+        jobs
+    )
+    assert re.search(r"^  Pub/Sub .*  subscriptions: (.*)$", sample, flags=re.M)[1] == ", ".join(
+        subscriptions
+    )
+    assert re.findall(r"^controller: .*$", sample, flags=re.M) == [
+        *(f"controller: create scheduler job {job.name}" for job in desired.scheduler_jobs),
+        *(f"controller: create subscription {sub.name}" for sub in desired.subscriptions),
+    ]
