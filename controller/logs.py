@@ -121,8 +121,8 @@ def _drop_kopf_internals(
 
 
 class _RoutineKopfRecords(logging.Filter):
-    """Lowers kopf's routine timer successes to DEBUG, then applies the configured level again
-    (the logger's check let them through as INFO)."""
+    """Lowers kopf's routine timer successes to DEBUG, and applies the configured level to them
+    again (the logger's check let them through as INFO); other records passed their logger's."""
 
     def __init__(self, level: int) -> None:
         super().__init__()
@@ -135,7 +135,8 @@ class _RoutineKopfRecords(logging.Filter):
             and _KOPF_TIMER_SUCCEEDED.fullmatch(record.getMessage())
         ):
             record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-        return record.levelno >= self.level
+            return record.levelno >= self.level
+        return True  # a logger set to DEBUG on purpose (Django's SQL, say) is heard
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 
@@ -56,7 +57,7 @@ def add_policy(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--writes-per-second",
-        type=_positive,
+        type=positive,
         default=reconciling.DEFAULT_WRITES_PER_SECOND,
         metavar="N",
         help="rate limit of write requests to Google (default %(default)s)",
@@ -125,8 +126,10 @@ def _ratio(text: str) -> float:
     return value
 
 
-def _positive(text: str) -> float:
+def positive(text: str) -> float:
+    """An option's number of seconds or rate: finite and above zero (0, nan or inf would make a
+    loop spin or never come round)."""
     value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
     return value

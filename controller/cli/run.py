@@ -38,7 +38,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     options.add_registry(parser, required=False)
     parser.add_argument(
         "--resync-seconds",
-        type=float,
+        type=options.positive,
         default=DEFAULT_RESYNC_SECONDS,
         metavar="N",
         help="full pass at least this often, even when no source changed "
@@ -46,7 +46,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--poll-seconds",
-        type=float,
+        type=options.positive,
         default=looping.POLL_SECONDS,
         metavar="N",
         help=argparse.SUPPRESS,

@@ -2,7 +2,9 @@
 
 Nothing is written for a refused plan or in a dry run; a failed write is an `Outcome` with its
 error, and the rest of the plan still goes ahead. A Create answered ALREADY_EXISTS (most often
-the retry of one whose answer was lost) is read back and planned like a listed resource.
+the retry of one whose answer was lost) is read back and planned like a listed resource; what the
+plan meant to do after that Create (the PAUSE of a job desired paused) is then left out, as it is
+after a Create that failed.
 """
 
 from __future__ import annotations
@@ -46,8 +48,10 @@ class Writer:
         self, plan: plans.Plan, tracker: progress.Tracker, *, dry_run: bool
     ) -> tuple[reports.Outcome, ...]:
         """Every action's outcome; writes (each counted in `tracker`) only when the plan is not
-        refused and this is no dry run."""
+        refused and this is no dry run. The actions after a Create that was read back or failed
+        are settled by it: they have no outcome of their own and are not written."""
         outcomes: list[reports.Outcome] = []
+        settled: set[str] = set()
         for action in plan.actions:
             if action.verb in plans.BLOCKED_VERBS:
                 self.log.warning(action.verb.value, **describe(action))
@@ -55,40 +59,53 @@ class Writer:
                 if action.is_write and dry_run and not plan.refused:
                     self.log.info("action_planned", **describe(action), dry_run=True)
                 outcomes.append(reports.Outcome(action))
-                continue
-            outcomes.extend(self._write(action))
-            tracker.advance()
+            elif action.name in settled:
+                # Planned for a resource this Create would have made; the read-back planned the
+                # one that is there (perhaps not ours), and a failed Create left nothing.
+                tracker.advance()
+            elif action.verb is plans.Verb.CREATE:
+                created, as_planned = self._create(action)
+                outcomes.extend(created)
+                if not as_planned:
+                    settled.add(action.name)
+                tracker.advance()
+            else:
+                outcomes.append(self._write(action))
+                tracker.advance()
         return tuple(outcomes)
 
-    def _write(self, action: plans.Action) -> tuple[reports.Outcome, ...]:
+    def _create(self, create: plans.Action) -> tuple[tuple[reports.Outcome, ...], bool]:
+        """The Create's outcomes, and whether it made the resource as planned (False when it
+        failed, or met an existing resource that was read back instead)."""
         try:
-            if isinstance(self.adapter, scheduler_jobs.SchedulerJobs):
-                _write_job(action, self.adapter)
-            else:
-                _write_subscription(action, self.adapter)
-        except errors.Conflict as error:
-            if action.verb is not plans.Verb.CREATE:
-                return (self._failed(action, error),)
-            return self._read_back(action)
+            self._send(create)
+        except errors.Conflict:
+            return self._read_back(create), False
         except errors.ApiError as error:
-            return (self._failed(action, error),)
-        self.log.info("action_applied", **describe(action))
-        return (reports.Outcome(action, applied=True),)
+            return (self._failed(create, error),), False
+        return (self._applied(create),), True
+
+    def _write(self, action: plans.Action) -> reports.Outcome:
+        try:
+            self._send(action)
+        except errors.ApiError as error:
+            return self._failed(action, error)
+        return self._applied(action)
+
+    def _send(self, action: plans.Action) -> None:
+        if isinstance(self.adapter, scheduler_jobs.SchedulerJobs):
+            _write_job(action, self.adapter)
+        else:
+            _write_subscription(action, self.adapter)
 
     def _read_back(self, create: plans.Action) -> tuple[reports.Outcome, ...]:
-        """Read the resource a Create found existing and plan it like a listed one (ours and in
-        line: the create is done)."""
+        """Read the resource a Create found existing and plan it like a listed one, against
+        the whole desired state (ours and in line: the create is done)."""
         desired = create.desired
         assert desired is not None
         found: model.ObservedJob | model.ObservedSubscription
         try:
-            if isinstance(self.adapter, scheduler_jobs.SchedulerJobs):
-                assert isinstance(desired, model.SchedulerJob)
-                found = self.adapter.get(create.name)
-                # As a Create leaves it: enabled. The plan's own PAUSE comes next if desired.
-                desired = dataclasses.replace(desired, paused=False)
-            else:
-                found = self.adapter.get(create.name)
+            found = self.adapter.get(create.name)
         except errors.ApiError as error:
             return (self._failed(create, error),)
         actions = planner.existing(desired, found, create.owner, self.policy)
@@ -101,14 +118,17 @@ class Writer:
         outcomes: list[reports.Outcome] = []
         for action in actions:
             if action.verb is plans.Verb.UNCHANGED:
-                self.log.info("action_applied", **describe(create))
-                outcomes.append(reports.Outcome(create, applied=True))
+                outcomes.append(self._applied(create))
             elif action.is_write:
-                outcomes.extend(self._write(action))
+                outcomes.append(self._write(action))
             else:  # someone else's resource, or an immutable field we may not change
                 self.log.warning(action.verb.value, **describe(action))
                 outcomes.append(reports.Outcome(action))
         return tuple(outcomes)
+
+    def _applied(self, action: plans.Action) -> reports.Outcome:
+        self.log.info("action_applied", **describe(action))
+        return reports.Outcome(action, applied=True)
 
     def _failed(self, action: plans.Action, error: errors.ApiError) -> reports.Outcome:
         self.log.error(

@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 
-from controller.engine import reconciling, reports
+from controller.engine import progress, reconciling, reports
 from controller.sources import watching
 
 log = structlog.get_logger()
@@ -33,6 +33,7 @@ class Loop:
         poll_seconds: float = POLL_SECONDS,
         on_pass: Callable[[reports.PassReport], None] = lambda report: None,
         on_poll: Callable[[watching.Watch], None] = lambda watch: None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.watch = watch
         self.reconciler = reconciler
@@ -42,21 +43,25 @@ class Loop:
         self.last_converged: bool | None = None
         self._on_pass = on_pass
         self._on_poll = on_poll
-        self._beat = time.monotonic()
+        self._clock = clock
+        self._beat = clock()
         self._last_pass_end: float | None = None
 
     def run(self, stop: threading.Event) -> None:
         due = 0.0  # the first pass is due at once
         while not stop.is_set():
-            self._beat = time.monotonic()
+            self._beat = self._clock()
             changed = self.watch.poll()
-            self._on_poll(self.watch)
-            if changed or time.monotonic() >= due:
+            try:
+                self._on_poll(self.watch)
+            except Exception:  # a bug in a hook must not end the loop, nor stop its passes
+                log.exception("poll_crashed")
+            if changed or self._clock() >= due:
                 try:
                     self.reconcile()
                 except Exception:  # a bug must not end the loop: log it, try next time
                     log.exception("reconcile_crashed")
-                due = time.monotonic() + self.resync_seconds
+                due = self._clock() + self.resync_seconds
             stop.wait(self.poll_seconds)
 
     def reconcile(self) -> None:
@@ -67,22 +72,26 @@ class Loop:
                 "reconcile_skipped", reason="no valid registry yet", sources=self.watch.errors
             )
             return
-        report = self.reconciler.run_pass(registries)
+        report = self.reconciler.run_pass(registries, on_progress=self._progressing)
         self.passes += 1
         self.last_converged = report.converged
-        self._last_pass_end = time.monotonic()
+        self._last_pass_end = self._clock()
         self._on_pass(report)
+
+    def _progressing(self, current: progress.Progress) -> None:
+        """Each write of a pass is a beat: a long pass of rate-limited writes is no stuck loop."""
+        self._beat = self._clock()
 
     def healthy(self) -> tuple[bool, dict[str, Any]]:
         # A pass can take minutes when many writes are rate limited; a loop silent for much
         # longer than that is stuck, and a restart is the cure.
         stale_after = max(300.0, 3 * self.resync_seconds)
-        silent = time.monotonic() - self._beat
+        silent = self._clock() - self._beat
         details: dict[str, Any] = {
             "passes": self.passes,
             "last_pass_converged": self.last_converged,
             "invalid_sources": self.watch.errors,
         }
         if self._last_pass_end is not None:
-            details["seconds_since_last_pass"] = round(time.monotonic() - self._last_pass_end, 1)
+            details["seconds_since_last_pass"] = round(self._clock() - self._last_pass_end, 1)
         return silent < stale_after, details

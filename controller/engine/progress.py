@@ -39,6 +39,19 @@ class Progress:
 Listener = Callable[[Progress], None]
 
 
+def joined(*listeners: Listener | None) -> Listener | None:
+    """One listener that calls each of `listeners` given (not None) in turn; None for none."""
+    given = [listener for listener in listeners if listener is not None]
+    if len(given) <= 1:
+        return given[0] if given else None
+
+    def each(current: Progress) -> None:
+        for listener in given:
+            listener(current)
+
+    return each
+
+
 class Tracker:
     """Counts a pass's writes as they are made; logs progress at a steady interval."""
 

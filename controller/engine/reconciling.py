@@ -60,43 +60,35 @@ class Reconciler:
         self._on_progress = on_progress
 
     def run_pass(
-        self, registries: Sequence[model.Registry], *, dry_run: bool = False
+        self,
+        registries: Sequence[model.Registry],
+        *,
+        dry_run: bool = False,
+        on_progress: progress.Listener | None = None,
     ) -> reports.PassReport:
         """One level-based pass over every scope of `registries`; never raises for API errors
-        (they are in the report)."""
-        with _cyclic_gc_paused():
-            return self._run_pass(registries, dry_run=dry_run)
-
-    def _run_pass(
-        self, registries: Sequence[model.Registry], *, dry_run: bool
-    ) -> reports.PassReport:
+        (they are in the report). `on_progress` hears this pass's progress too."""
         started = self._clock()
         calls = calling.Calls(limiter=self.limiter, backoff=self._backoff, sleep=self._sleep)
-        desired = merging.merge(registries)
-        conflicts = tuple(c for c in desired.conflicts if plans.Kind(c.kind) in self.kinds)
-        for conflict in conflicts:
-            log.warning(
-                "registry_conflict",
-                kind=conflict.kind,
-                name=conflict.name,
-                sources=list(conflict.sources),
-                reason=conflict.reason,
-            )
-        planned = [
-            self._plan_scope(scope, calls, conflicts)
-            for scope in scopes.of(desired.registries, self.kinds)
-        ]
+        with _cyclic_gc_paused():
+            conflicts, planned = self._plan(registries, calls)
         writes = sum(
             len(plan.writes)
             for _, _, plan in planned
             if isinstance(plan, plans.Plan) and not plan.refused and not dry_run
         )
-        tracker = progress.Tracker(writes, clock=self._clock, listener=self._on_progress)
-        done = tuple(_apply(item, tracker, dry_run=dry_run) for item in planned)
+        listener = progress.joined(self._on_progress, on_progress)
+        tracker = progress.Tracker(writes, clock=self._clock, listener=listener)
+        # Rate-limited writes can take an hour, and the collector is the whole process's (the
+        # operator runs passes in threads): it is paused only while a pass writes nothing.
+        with _cyclic_gc_paused() if not writes else contextlib.nullcontext():
+            done = tuple(_apply(item, tracker, dry_run=dry_run) for item in planned)
+        with _cyclic_gc_paused():
+            results = reports.results(registries, done, conflicts, self.kinds)
         report = reports.PassReport(
             scopes=done,
             conflicts=conflicts,
-            results=reports.results(registries, done, conflicts, self.kinds),
+            results=results,
             api_calls=calls.counts.total,
             writes=calls.counts.writes,
             retries=calls.counts.retries,
@@ -118,6 +110,26 @@ class Reconciler:
             converged=report.converged,
         )
         return report
+
+    def _plan(
+        self, registries: Sequence[model.Registry], calls: calling.Calls
+    ) -> tuple[tuple[merging.Conflict, ...], list[_Planned]]:
+        """The conflicts between `registries` (logged), and every scope listed and planned."""
+        desired = merging.merge(registries)
+        conflicts = tuple(c for c in desired.conflicts if plans.Kind(c.kind) in self.kinds)
+        for conflict in conflicts:
+            log.warning(
+                "registry_conflict",
+                kind=conflict.kind,
+                name=conflict.name,
+                sources=list(conflict.sources),
+                reason=conflict.reason,
+            )
+        planned = [
+            self._plan_scope(scope, calls, conflicts)
+            for scope in scopes.of(desired.registries, self.kinds)
+        ]
+        return conflicts, planned
 
     def _plan_scope(
         self, scope: scopes.Scope, calls: calling.Calls, conflicts: Sequence[merging.Conflict]
@@ -174,11 +186,11 @@ class Reconciler:
 
 @contextlib.contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection during a pass. A pass makes several objects per resource
+    """No cyclic garbage collection meanwhile. A pass makes several objects per resource
     (listed, planned, reported) that live until it ends and hold no cycles: the collector
     scanned them, and the registries, again and again for nothing, ~30% of a no-drift pass
     over 20,000 + 20,000. Reference counting still frees everything as usual; a cycle made
-    meanwhile waits for the first collection after the pass."""
+    meanwhile waits for the first collection after."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -186,22 +186,26 @@ def results(
     kinds: Iterable[plans.Kind],
 ) -> dict[str, SourceResult]:
     """Each source's result: called by the engine once per pass, with the registries as read."""
-    by_key = {report.scope.key: report for report in scope_reports}
+    # Indexed once: the operator passes one registry per custom resource, thousands per scope.
+    by_key = {report.scope.key: _Index(report) for report in scope_reports}
+    claimed: dict[str, list[merging.Conflict]] = collections.defaultdict(list)
+    for conflict in conflicts:
+        for source in conflict.sources:
+            claimed[source].append(conflict)
     wanted = frozenset(kinds)
     found: dict[str, SourceResult] = {}
     for registry in registries:
-        claimed = (c for c in conflicts if registry.source in c.sources)
-        problems = [Problem(Cause.CONFLICT, conflict.reason) for conflict in claimed]
+        problems = [Problem(Cause.CONFLICT, c.reason) for c in claimed.get(registry.source, ())]
         outcomes: list[Outcome] = []
         for key in scopes.keys(registry, wanted):
-            report = by_key.get(key)
-            if report is None:
+            index = by_key.get(key)
+            if index is None:
                 continue
+            report = index.report
             if report.error is not None:
                 problems.append(Problem(Cause.LIST_FAILED, f"listing failed: {report.error}"))
                 continue
-            declared = _declared(registry, key[0])
-            mine = [o for o in report.outcomes if _concerns(registry, declared, o.action)]
+            mine = index.concerning(registry, key[0])
             if mine and report.plan is not None and report.plan.refused:
                 problems.append(Problem(Cause.REFUSED, report.plan.refused))
             outcomes.extend(mine)
@@ -211,21 +215,32 @@ def results(
     return found
 
 
-def _declared(registry: model.Registry, kind: plans.Kind) -> frozenset[str]:
-    """The names of the resources of `kind` that `registry` declares (a set: a scope of N
-    resources is matched in O(N), not O(N²))."""
-    jobs = kind is plans.Kind.SCHEDULER_JOB
-    resources: Iterable[plans.Resource] = (
-        registry.scheduler_jobs if jobs else registry.subscriptions
-    )
-    return frozenset(resource.name for resource in resources)
+class _Index:
+    """A scope's outcomes by resource name, and those without a desired resource (orphans) by
+    owner, as positions in the scope's order."""
 
+    def __init__(self, report: ScopeReport) -> None:
+        self.report = report
+        self.by_name: dict[str, list[int]] = collections.defaultdict(list)
+        self.orphans: dict[str, list[int]] = collections.defaultdict(list)
+        for position, outcome in enumerate(report.outcomes):
+            action = outcome.action
+            self.by_name[action.name].append(position)
+            if action.desired is None:
+                self.orphans[action.owner].append(position)
 
-def _concerns(registry: model.Registry, declared: frozenset[str], action: plans.Action) -> bool:
-    """Whether an action is about a resource `registry` declares, or an orphan of its owner."""
-    if action.name in declared:
-        return True
-    return action.desired is None and action.owner == registry.owner
+    def concerning(self, registry: model.Registry, kind: plans.Kind) -> list[Outcome]:
+        """The outcomes about a resource of `kind` that `registry` declares, or about an orphan
+        of its owner, in the scope's order."""
+        positions = set(self.orphans.get(registry.owner, ()))
+        jobs = kind is plans.Kind.SCHEDULER_JOB
+        declared: Iterable[plans.Resource] = (
+            registry.scheduler_jobs if jobs else registry.subscriptions
+        )
+        for resource in declared:
+            positions.update(self.by_name.get(resource.name, ()))
+        outcomes = self.report.outcomes
+        return [outcomes[position] for position in sorted(positions)]
 
 
 def _outcome_problems(outcomes: Iterable[Outcome]) -> list[Problem]:

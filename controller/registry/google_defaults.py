@@ -3,8 +3,9 @@
 The model's defaults are Google's, so a field left out of a registry and the value Google fills
 in compare equal. Read here by the model, the document parser and rules, the Google adapters (an
 unset field reads as its default), the planner and Django's task classes; a test holds the
-published JSON Schema's `default`s to these. The emulators keep their own copy on purpose: they
-stand in for Google, so they must not follow ours.
+published JSON Schema's `default`s to these. The emulators keep their own copy of these values
+on purpose: they stand in for Google, so they must not follow ours. (They do share the cron
+grammar, `crons.problem`: that is a check of input, not a default.)
 """
 
 # Cloud Scheduler jobs (HTTP targets)

@@ -77,6 +77,24 @@ def test_the_level_filters_both_kinds_of_logger(stderr: Callable[[TextIO], TextI
     assert [json.loads(line)["message"] for line in out.getvalue().splitlines()] == ["loud"]
 
 
+def test_a_logger_set_below_the_level_on_purpose_is_heard(
+    stderr: Callable[[TextIO], TextIO],
+) -> None:
+    out = stderr(io.StringIO())
+    logs.configure(json=True, level="INFO")
+    queries = logging.getLogger("django.db.backends")
+    before = queries.level
+    queries.setLevel(logging.DEBUG)
+    try:
+        queries.debug("(0.001) SELECT 1")
+        logging.getLogger("kopf").debug("still quiet")
+    finally:
+        queries.setLevel(before)
+
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(e["message"], e["severity"]) for e in lines] == [("(0.001) SELECT 1", "DEBUG")]
+
+
 def test_writing_to_puts_the_stream_back(stderr: Callable[[TextIO], TextIO]) -> None:
     out, elsewhere = stderr(io.StringIO()), io.StringIO()
     logs.configure(json=True)

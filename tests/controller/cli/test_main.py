@@ -29,6 +29,27 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 
 
 @pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--registry", "r.json", "--resync-seconds", "-1"],
+        ["run", "--registry", "r.json", "--resync-seconds", "0"],
+        ["run", "--registry", "r.json", "--resync-seconds", "nan"],
+        ["run", "--registry", "r.json", "--resync-seconds", "inf"],
+        ["run", "--registry", "r.json", "--poll-seconds", "0"],
+        ["run", "--registry", "r.json", "--poll-seconds", "nan"],
+        ["reconcile", "--registry", "r.json", "--writes-per-second", "nan"],
+    ],
+)
+def test_seconds_and_rates_must_be_positive_numbers(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main.main(argv) == exits.INVALID
+    assert f"argument {argv[3]}: must be a positive number, not {argv[4]}" in (
+        capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize(
     ("argv", "mentions"),
     [
         (["--help"], "reconcile"),

@@ -17,6 +17,7 @@ from controller.registry import documents
 from controller.sources import watching
 from emulators.testing import eventually
 from tests.controller import resources
+from tests.controller.fake_time import FakeTime
 
 Start = Callable[..., looping.Loop]
 
@@ -100,23 +101,58 @@ def test_nothing_valid_yet_is_no_pass_at_all(
     assert seen == [] and loop.passes == 0
 
 
+@pytest.mark.parametrize(
+    ("hook", "event"), [("on_pass", "reconcile_crashed"), ("on_poll", "poll_crashed")]
+)
 def test_a_crash_is_logged_and_the_loop_turns_on(
     tmp_path: pathlib.Path,
     project: str,
     turn: callable,  # type: ignore[valid-type]
+    hook: str,
+    event: str,
 ) -> None:
     path = tmp_path / "registry.json"
     _write(path, project, "0 3 * * *")
-    calls: list[int] = []
 
-    def crash(report: reports.PassReport) -> None:
-        calls.append(1)
+    def crash(*seen: object) -> None:
         raise RuntimeError("a bug in a hook")
 
     with structlog.testing.capture_logs() as logs:
-        turn(path, on_pass=crash)
-        eventually(lambda: len(calls) == 1)
+        loop = turn(path, **{hook: crash})
+        eventually(lambda: loop.passes == 1)
         _write(path, project, "0 4 * * *")
-        eventually(lambda: len(calls) == 2)
+        eventually(lambda: loop.passes == 2)
 
-    assert [e["event"] for e in logs].count("reconcile_crashed") >= 1
+    assert [e["event"] for e in logs].count(event) >= 1
+
+
+def test_a_pass_of_slow_writes_longer_than_the_health_window_is_healthy_while_it_writes(
+    tmp_path: pathlib.Path, project: str, clients: gcp_clients.Clients
+) -> None:
+    """Each write is a beat: 5 writes at one per 100 s take 400 s, past the 300 s after which
+    a silent loop is called stuck."""
+    path = tmp_path / "registry.json"
+    jobs = tuple(resources.job(f"j{index}") for index in range(5))
+    path.write_text(documents.render(resources.registry(project, jobs=jobs)))
+    fake = FakeTime()
+    healthy: list[tuple[float, bool]] = []
+    reconciler = reconciling.Reconciler(
+        clients,
+        kinds={plans.Kind.SCHEDULER_JOB},
+        writes_per_second=0.01,
+        clock=fake.clock,
+        sleep=fake.sleep,
+        on_progress=lambda done: healthy.append((fake.now, loop.healthy()[0])),
+    )
+    watch = watching.Watch([str(path)])
+    loop = looping.Loop(watch, reconciler, resync_seconds=60, clock=fake.clock)
+    try:
+        watch.poll()
+        loop.reconcile()
+    finally:
+        watch.close()
+
+    assert loop.passes == 1 and loop.last_converged
+    assert healthy == [(0.0, True), *((100.0 * n, True) for n in range(5))]
+    fake.sleep(301)  # then silence: stuck
+    assert loop.healthy()[0] is False

@@ -56,3 +56,14 @@ def test_a_short_pass_logs_no_progress_and_nothing_to_do_tells_nobody() -> None:
 
     assert logs == []
     assert len(seen) == 4  # 0, 1, 2 and 3 of 3; none for the tracker with nothing to do
+
+
+def test_joined_listeners_each_hear_every_step_in_turn() -> None:
+    heard: list[tuple[str, int]] = []
+    first = progress.joined(lambda p: heard.append(("first", p.done)), None)
+    both = progress.joined(first, None, lambda p: heard.append(("second", p.done)))
+    assert both is not None and progress.joined(None, None) is None
+
+    both(progress.Progress(3, 5, 1.0))
+
+    assert heard == [("first", 3), ("second", 3)]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import gc
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -600,6 +599,16 @@ def test_one_owner_in_two_locations_shares_its_projects_subscriptions(
 QUICK_RETRIES = calling.Backoff(attempts=3, base=0.001, cap=0.002)
 
 
+def _retrying_jobs(
+    clients: gcp_clients.Clients, sleep: Callable[[float], None]
+) -> reconciling.Reconciler:
+    """A reconciler of scheduler jobs whose retries call `sleep`: the moment to act behind its
+    back."""
+    return reconciling.Reconciler(
+        clients, kinds={plans.Kind.SCHEDULER_JOB}, backoff=QUICK_RETRIES, sleep=sleep, **FAST
+    )
+
+
 def _lose_create_answers(emulator: running.Service, times: int = 1) -> None:
     emulator.faults.inject("CreateJob", grpc.StatusCode.DEADLINE_EXCEEDED, times=times, after=True)
 
@@ -624,9 +633,11 @@ def test_a_create_whose_answer_was_lost_is_read_back_and_succeeds(
     assert [w.method for w in requests.writes() if not w.method.startswith("Create")] == [
         "PauseJob"
     ]
+    # The read-back plans against the whole desired state: the job desired paused is paused
+    # there, and that PAUSE stands for its Create (as an UPDATE would).
     found = [(e["name"], e["verbs"]) for e in logs if e["event"] == "already_exists"]
-    assert found == [("shop--cleanup", ["unchanged"]), ("shop--report", ["unchanged"])]
-    assert report.counts() == {"create": 4, "pause": 1}
+    assert found == [("shop--cleanup", ["unchanged"]), ("shop--report", ["pause"])]
+    assert report.counts() == {"create": 3, "pause": 1}
     report_job = scheduler_api.get_job(name=_job_path(project, "shop--report"))
     assert report_job.state == scheduler_v1.Job.State.PAUSED
     assert reconciler.run_pass([_desired(project)]).writes == 0
@@ -644,13 +655,7 @@ def test_a_lost_create_then_changed_by_someone_else_is_updated_with_a_mask(
         _edit(scheduler_api, path, scheduler_v1.Job(schedule="*/9 * * * *"), "schedule")
 
     _lose_create_answers(cloud_scheduler_emulator)
-    reconciler = reconciling.Reconciler(
-        clients,
-        kinds={plans.Kind.SCHEDULER_JOB},
-        backoff=QUICK_RETRIES,
-        sleep=someone_edits_while_we_back_off,
-        **FAST,
-    )
+    reconciler = _retrying_jobs(clients, someone_edits_while_we_back_off)
     desired = resources.registry(project, jobs=(resources.job("cleanup"),))
 
     with structlog.testing.capture_logs() as logs:
@@ -685,13 +690,7 @@ def test_a_create_that_meets_someone_elses_resource_is_the_usual_conflict(
         scheduler_api.create_job(parent=parent, job=foreign)
 
     cloud_scheduler_emulator.faults.inject("CreateJob", grpc.StatusCode.UNAVAILABLE)
-    reconciler = reconciling.Reconciler(
-        clients,
-        kinds={plans.Kind.SCHEDULER_JOB},
-        backoff=QUICK_RETRIES,
-        sleep=someone_takes_the_name_while_we_back_off,
-        **FAST,
-    )
+    reconciler = _retrying_jobs(clients, someone_takes_the_name_while_we_back_off)
 
     with structlog.testing.capture_logs() as logs:
         report = reconciler.run_pass(
@@ -706,6 +705,81 @@ def test_a_create_that_meets_someone_elses_resource_is_the_usual_conflict(
     # Ours (refused), theirs, our retry: nothing else was written.
     assert [w.method for w in cloud_scheduler_emulator.requests.writes()] == ["CreateJob"] * 3
     assert report.writes == 2
+
+
+def test_a_job_desired_paused_whose_name_someone_else_took_is_left_alone(
+    clients: gcp_clients.Clients,
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+) -> None:
+    """The plan's PAUSE after the Create is about our job: once the read-back finds someone
+    else's, it is not sent to theirs."""
+    foreign = scheduler_v1.Job(
+        name=_job_path(project, "shop--report"),
+        schedule="0 1 * * *",
+        http_target=scheduler_v1.HttpTarget(uri="https://other.example.com/"),
+    )
+    cloud_scheduler_emulator.faults.inject("CreateJob", grpc.StatusCode.UNAVAILABLE)
+    reconciler = _retrying_jobs(
+        clients, lambda seconds: scheduler_api.create_job(parent=_parent(project), job=foreign)
+    )
+    desired = resources.registry(project, jobs=(resources.job("report", paused=True),))
+
+    report = reconciler.run_pass([desired])
+
+    assert [(a.verb, a.name) for a in report.pending] == [(plans.Verb.CONFLICT, "shop--report")]
+    assert [w.method for w in cloud_scheduler_emulator.requests.writes()] == ["CreateJob"] * 3
+    assert scheduler_api.get_job(name=foreign.name).state == scheduler_v1.Job.State.ENABLED
+
+
+def test_a_lost_create_of_a_job_found_already_paused_is_not_resumed_and_paused_again(
+    clients: gcp_clients.Clients,
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    scheduler_api: scheduler_v1.CloudSchedulerClient,
+) -> None:
+    path = _job_path(project, "shop--report")
+    paused: list[str] = []
+
+    def someone_pauses_it_while_we_back_off(seconds: float) -> None:
+        if not paused:
+            paused.append(scheduler_api.pause_job(name=path).name)
+
+    _lose_create_answers(cloud_scheduler_emulator)
+    reconciler = _retrying_jobs(clients, someone_pauses_it_while_we_back_off)
+    desired = resources.registry(project, jobs=(resources.job("report", paused=True),))
+
+    with structlog.testing.capture_logs() as logs:
+        report = reconciler.run_pass([desired])
+
+    assert report.converged, report.failures
+    assert paused == [path]
+    # Ours (answer lost), the pause of the test, our retry: no RESUME, no second PAUSE.
+    writes = cloud_scheduler_emulator.requests.writes()
+    assert [w.method for w in writes] == ["CreateJob", "PauseJob", "CreateJob"]
+    assert [e["verbs"] for e in logs if e["event"] == "already_exists"] == [["unchanged"]]
+    assert [(o.action.verb, o.applied, o.ok) for o in report.outcomes] == [
+        (plans.Verb.CREATE, True, True)
+    ]
+    assert scheduler_api.get_job(name=path).state == scheduler_v1.Job.State.PAUSED
+
+
+def test_a_job_desired_paused_whose_create_failed_is_not_paused_too(
+    clients: gcp_clients.Clients, project: str, cloud_scheduler_emulator: running.Service
+) -> None:
+    cloud_scheduler_emulator.faults.inject("CreateJob", grpc.StatusCode.PERMISSION_DENIED)
+    seen: list[progress.Progress] = []
+    reconciler = reconciling.Reconciler(
+        clients, kinds={plans.Kind.SCHEDULER_JOB}, on_progress=seen.append, **FAST
+    )
+    desired = resources.registry(project, jobs=(resources.job("report", paused=True),))
+
+    report = reconciler.run_pass([desired])
+
+    assert [(o.action.verb, o.ok) for o in report.outcomes] == [(plans.Verb.CREATE, False)]
+    assert [w.method for w in cloud_scheduler_emulator.requests.writes()] == ["CreateJob"]
+    assert (seen[-1].done, seen[-1].total) == (2, 2)  # the PAUSE it settled is counted done
 
 
 def test_a_subscription_whose_create_answer_was_lost_is_read_back(
@@ -836,19 +910,25 @@ def test_a_dry_run_or_a_pass_without_drift_has_no_progress(
 
 
 @pytest.mark.parametrize("enabled_before", [True, False])
-def test_no_cyclic_garbage_collection_during_a_pass(
-    clients: gcp_clients.Clients, project: str, enabled_before: bool
+def test_the_collector_is_off_while_a_pass_plans_and_as_it_was_while_the_pass_writes(
+    clients: gcp_clients.Clients,
+    project: str,
+    cloud_scheduler_emulator: running.Service,
+    enabled_before: bool,
 ) -> None:
-    """A pass's objects die with it and hold no cycles: the collector is off while it runs (it
-    scanned them, and the registries, for nothing) and left as it was found."""
-    during: list[bool] = []
-
-    def clock() -> float:  # the engine reads it as a pass starts and ends, and in between
-        during.append(gc.isenabled())
-        return time.monotonic()
-
-    reconciler = reconciling.Reconciler(clients, clock=clock, **FAST)
-    during.clear()  # read once more as the write limiter was made
+    """A pass's objects die with it and hold no cycles: the collector is off while it lists and
+    plans (it scanned them, and the registries, for nothing). Writes are rate limited, maybe for
+    an hour, and the switch is the whole process's: the collector is as it was while they go."""
+    listing: list[bool] = []  # read as a failed List backs off
+    writing: list[bool] = []  # read as each write is counted done
+    cloud_scheduler_emulator.faults.inject("ListJobs", grpc.StatusCode.UNAVAILABLE)
+    reconciler = reconciling.Reconciler(
+        clients,
+        backoff=QUICK_RETRIES,
+        sleep=lambda seconds: listing.append(gc.isenabled()),
+        on_progress=lambda done: writing.append(gc.isenabled()),
+        **FAST,
+    )
     if not enabled_before:
         gc.disable()
     try:
@@ -858,5 +938,6 @@ def test_no_cyclic_garbage_collection_during_a_pass(
         gc.enable()
 
     assert report.converged and report.counts() == {"create": 4, "pause": 1}
-    assert len(during) >= 2 and not any(during)
+    assert listing == [False]
+    assert len(writing) == 6 and set(writing) == {enabled_before}  # the start, then 5 writes
     assert enabled_after is enabled_before

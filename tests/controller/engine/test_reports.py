@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -207,3 +208,29 @@ def test_results_of_a_large_scope_take_linear_time() -> None:
 
     assert len(found["a.json"].outcomes) == 10_000
     assert elapsed < 1.0, f"{elapsed:.2f} s of CPU"
+
+
+class _CountedOutcomes(tuple[reports.Outcome, ...]):
+    """A scope's outcomes that count how often they are read through."""
+
+    reads = 0
+
+    def __iter__(self) -> Iterator[reports.Outcome]:
+        type(self).reads += 1
+        return super().__iter__()
+
+
+def test_a_scopes_outcomes_are_read_once_however_many_registries_share_it() -> None:
+    """The operator passes one registry per custom resource: thousands share a scope, and
+    scanning its outcomes once per registry took 3.6 s at 8,000."""
+    names = [f"shop--j{index:03d}" for index in range(200)]
+    unchanged = [_outcome(plans.Verb.UNCHANGED, name) for name in names]
+    outcomes = _CountedOutcomes([*unchanged, _outcome(plans.Verb.DELETE, "shop--old")])
+    scope_reports = (reports.ScopeReport(JOBS, plan=plans.Plan(), outcomes=outcomes),)
+    registries = [_registry(name, source=f"{name}.json") for name in names]
+
+    found = reports.results(registries, scope_reports, (), [JOB])
+
+    assert _CountedOutcomes.reads == 1
+    assert [o.action.name for o in found["shop--j007.json"].outcomes] == ["shop--j007", "shop--old"]
+    assert all(len(result.outcomes) == 2 for result in found.values())
