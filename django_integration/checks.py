@@ -154,8 +154,7 @@ def _check_authentication() -> list[Any]:
 def _check_registry_settings() -> list[Any]:
     settings = conf.settings
     found: list[Any] = []
-    cloud_side = tasks.periodic_tasks() or tasks.subscriber_tasks() or schedules.schedules()
-    if cloud_side and not settings.resource_affix:
+    if registry.declares_resources() and not settings.resource_affix:
         found.append(
             _warning(
                 4,
@@ -240,9 +239,7 @@ def _check_registry() -> list[Any]:
     """The exported registry must pass the controller's own validation."""
     settings = conf.settings
     affix = settings.resource_affix
-    if not affix or not (
-        tasks.periodic_tasks() or tasks.subscriber_tasks() or schedules.schedules()
-    ):
+    if not affix or not registry.declares_resources():
         return []
     if not _AFFIX.fullmatch(affix) or not _DELIMITER.fullmatch(settings.delimiter):
         return []  # E008 says it

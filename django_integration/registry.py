@@ -19,6 +19,12 @@ DISTRIBUTION = "gcp-tasks-controller"
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
+def declares_resources() -> bool:
+    """Whether the app declares anything its registry holds: periodic or subscriber task classes,
+    or `@periodic` schedules (then it needs an affix to export one)."""
+    return bool(tasks.periodic_tasks() or tasks.subscriber_tasks() or schedules.schedules())
+
+
 def build(project: str | None = None, *, require_affix: bool = True) -> model.Registry:
     """The registry of every registered periodic and subscriber task, in a stable order.
 

@@ -24,7 +24,7 @@ from django.test.utils import override_settings
 
 from controller import logs
 from controller.registry import documents, model
-from django_integration import conf, exporting, pausing, schedules, tasks
+from django_integration import conf, exporting, pausing, registry, tasks
 from django_integration.devserver import addresses, converging, overrides, serving
 from emulators import pubsub, running
 
@@ -158,7 +158,7 @@ class Command(BaseCommand):
         try:
             desired = pausing.desired()  # paused in the admin stays paused
         except ImproperlyConfigured as error:
-            if tasks.periodic_tasks() or tasks.subscriber_tasks() or schedules.schedules():
+            if registry.declares_resources():
                 raise CommandError(str(error)) from error
             return None
         except pausing.PausesUnreadable as error:
