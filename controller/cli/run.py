@@ -81,9 +81,18 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     operator.add_argument(
         "--resync-configmap",
         metavar="NS/NAME",
+        type=_configmap_reference,
         help="the controller's own ConfigMap whose timer resyncs registry ConfigMaps",
     )
     parser.set_defaults(execute=execute)
+
+
+def _configmap_reference(text: str) -> str:
+    try:
+        running.namespace_and_name(text)
+    except ValueError as error:  # refused with the usage line, not found when the operator starts
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def execute(args: argparse.Namespace, stop: threading.Event | None = None) -> int:

@@ -60,7 +60,7 @@ async def operate(
 
     `identity` names this replica among its peers (default: kopf's, from host and process).
     """
-    anchor = _namespace_and_name(resync_configmap) if resync_configmap else None
+    anchor = namespace_and_name(resync_configmap) if resync_configmap else None
     watched = sorted(set(namespaces) | ({anchor[0]} if anchor and namespaces else set()))
     registry = kopf.OperatorRegistry()
     handlers.register(registry, resync_seconds=resync_seconds, resync_configmap=anchor)
@@ -131,7 +131,8 @@ def run_operator(
     )
 
 
-def _namespace_and_name(reference: str) -> tuple[str, str]:
+def namespace_and_name(reference: str) -> tuple[str, str]:
+    """`"ns/name"` as a pair; `ValueError` naming the expected form otherwise."""
     namespace, _, name = reference.partition("/")
     if not namespace or not name:
         raise ValueError(f"expected NAMESPACE/NAME for the resync ConfigMap, got {reference!r}")

@@ -49,6 +49,14 @@ def test_seconds_and_rates_must_be_positive_numbers(
     )
 
 
+@pytest.mark.parametrize("reference", ["gcp-tasks", "/name", "ns/"])
+def test_the_resync_configmap_must_be_namespace_slash_name(
+    reference: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main.main(["run", "--resync-configmap", reference]) == exits.INVALID
+    assert "expected NAMESPACE/NAME for the resync ConfigMap" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("argv", "mentions"),
     [
