@@ -34,6 +34,13 @@ def post(client, issuer, task_path, body, **headers):
     )
 
 
+def stored_run(run_id, task="add", **fields):
+    """A django.tasks run of the test app's `task` as the backend stores it."""
+    return models.TaskRun.objects.create(
+        id=run_id, kind=models.Kind.DJANGO_TASK, task=f"{APP}.{task}", backend="default", **fields
+    )
+
+
 def body(run_id="r-1", *args, **kwargs):
     return {"id": run_id, "backend": "default", "args": list(args), "kwargs": kwargs}
 
@@ -290,11 +297,8 @@ def test_a_delivery_that_runs_nothing_is_one_info_record(client, verified, caplo
 @pytest.mark.django_db
 @recorded
 def test_an_expired_lease_lets_the_next_delivery_run_it(client, verified):
-    models.TaskRun.objects.create(
-        id="r-11",
-        kind=models.Kind.DJANGO_TASK,
-        task=f"{APP}.add",
-        backend="default",
+    stored_run(
+        "r-11",
         status=models.Status.RUNNING,
         lease_id="crashed-worker",
         lease_expires_at=timezone.now() - timedelta(seconds=1),
@@ -310,15 +314,7 @@ def test_an_expired_lease_lets_the_next_delivery_run_it(client, verified):
 @pytest.mark.django_db
 @recorded
 def test_a_cancelled_run_runs_nothing(client, verified):
-    models.TaskRun.objects.create(
-        id="r-12",
-        kind=models.Kind.DJANGO_TASK,
-        task=f"{APP}.add",
-        backend="default",
-        status=models.Status.FAILED,
-        retryable=False,
-        cancelled_at=timezone.now(),
-    )
+    stored_run("r-12", status=models.Status.FAILED, retryable=False, cancelled_at=timezone.now())
     response = post(client, verified, f"{APP}.add", body("r-12", 1, 1))
     assert response.json() == {"id": "r-12", "status": "FAILED", "retry": False}
     assert testapp_tasks.runs_of("add") == []
@@ -327,13 +323,7 @@ def test_a_cancelled_run_runs_nothing(client, verified):
 @pytest.mark.django_db
 @recorded
 def test_an_id_naming_a_run_of_another_task_runs_nothing_and_changes_nothing(client, verified):
-    models.TaskRun.objects.create(
-        id="victim",
-        kind=models.Kind.DJANGO_TASK,
-        task=f"{APP}.explode",
-        backend="default",
-        status=models.Status.FAILED,
-    )
+    stored_run("victim", task="explode", status=models.Status.FAILED)
     response = post(client, verified, f"{APP}.add", body("victim", 1, 2))
     assert response.status_code == 409
     assert testapp_tasks.runs_of("add") == []
